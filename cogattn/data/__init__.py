@@ -1,0 +1,30 @@
+"""Human data as xarray: schemas, validation, loaders and atomic I/O.
+
+Constructors build validated datasets from arrays (no file format needed):
+:func:`scanpaths`, :func:`responses`, :func:`recordings`, :func:`rdms`. Each schema has an
+accessor (``ds.scanpath``, ``ds.responses``, ``ds.recordings``, ``ds.rdms``). Bad input
+raises :class:`DataError` naming the file, the record and what was expected.
+"""
+
+from cogattn.data.errors import DataError
+from cogattn.data.io import load, save, validate
+from cogattn.data.rdms import rdms, validate_rdms
+from cogattn.data.recordings import recordings, validate_recordings
+from cogattn.data.responses import responses, validate_responses
+from cogattn.data.scanpaths import BBOX_FIELDS, scanpaths, validate_scanpaths
+
+__all__ = [
+    "BBOX_FIELDS",
+    "DataError",
+    "load",
+    "rdms",
+    "recordings",
+    "responses",
+    "save",
+    "scanpaths",
+    "validate",
+    "validate_rdms",
+    "validate_recordings",
+    "validate_responses",
+    "validate_scanpaths",
+]

@@ -1,0 +1,1 @@
+"""Stimuli: images, search arrays, foveation and log-polar transforms, speech mixtures."""

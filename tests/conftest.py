@@ -1,0 +1,50 @@
+"""Shared test fixtures: offline hubs, Agg plots, seeded RNG, and the real-data folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+
+_SHARED_DATA = Path(
+    os.environ.get("COGATTN_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real human data in ``../shared/data`` (skipped with a reason when absent).
+
+    CI always has this folder beside the checkout; a user's clone may not. Point
+    ``COGATTN_SHARED_DATA`` at another copy to use it.
+    """
+    if not _SHARED_DATA.is_dir():
+        pytest.skip(
+            f"real-data folder {_SHARED_DATA} not found (it sits beside the checkout in CI; "
+            "set COGATTN_SHARED_DATA to use a copy elsewhere)"
+        )
+    return _SHARED_DATA
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A seeded random generator (fresh per test)."""
+    return np.random.default_rng(20261123)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
