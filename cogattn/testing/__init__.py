@@ -1,0 +1,1 @@
+"""Testing helpers shipped with cogattn: the check suite every model and estimator passes."""
