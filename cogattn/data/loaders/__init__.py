@@ -1,0 +1,1 @@
+"""File loaders converting each source's conventions into cogattn's xarray schemas."""

@@ -1,0 +1,1 @@
+"""Shared attention backbones (timm, open_clip, Hugging Face)."""

@@ -1,0 +1,1 @@
+"""Scanpath, saliency and search-efficiency metrics (pure, vectorised functions)."""
