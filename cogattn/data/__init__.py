@@ -8,6 +8,12 @@ raises :class:`DataError` naming the file, the record and what was expected.
 
 from cogattn.data.errors import DataError
 from cogattn.data.io import load, save, validate
+from cogattn.data.loaders import (
+    STIMULUS_NAMES_92,
+    load_rdm_categories,
+    load_rdm_stimuli,
+    load_rdms,
+)
 from cogattn.data.rdms import rdms, validate_rdms
 from cogattn.data.recordings import recordings, validate_recordings
 from cogattn.data.responses import responses, validate_responses
@@ -15,8 +21,12 @@ from cogattn.data.scanpaths import BBOX_FIELDS, scanpaths, validate_scanpaths
 
 __all__ = [
     "BBOX_FIELDS",
+    "STIMULUS_NAMES_92",
     "DataError",
     "load",
+    "load_rdm_categories",
+    "load_rdm_stimuli",
+    "load_rdms",
     "rdms",
     "recordings",
     "responses",
