@@ -6,13 +6,16 @@ accessor (``ds.scanpath``, ``ds.responses``, ``ds.recordings``, ``ds.rdms``). Ba
 raises :class:`DataError` naming the file, the record and what was expected.
 """
 
-from cogattn.data.errors import DataError
+from cogattn.data.errors import DataError, DataWarning
 from cogattn.data.io import load, save, validate
 from cogattn.data.loaders import (
+    SCANPATH_FORMATS,
     STIMULUS_NAMES_92,
+    detect_scanpath_format,
     load_rdm_categories,
     load_rdm_stimuli,
     load_rdms,
+    load_scanpaths,
 )
 from cogattn.data.rdms import rdms, validate_rdms
 from cogattn.data.recordings import recordings, validate_recordings
@@ -21,12 +24,16 @@ from cogattn.data.scanpaths import BBOX_FIELDS, scanpaths, validate_scanpaths
 
 __all__ = [
     "BBOX_FIELDS",
+    "SCANPATH_FORMATS",
     "STIMULUS_NAMES_92",
     "DataError",
+    "DataWarning",
+    "detect_scanpath_format",
     "load",
     "load_rdm_categories",
     "load_rdm_stimuli",
     "load_rdms",
+    "load_scanpaths",
     "rdms",
     "recordings",
     "responses",

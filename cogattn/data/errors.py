@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+import warnings
 from os import PathLike
+from pathlib import Path
 
-__all__ = ["DataError"]
+__all__ = ["DataError", "DataWarning", "warn_data"]
 
 
 class DataError(ValueError):
@@ -47,3 +50,30 @@ class DataError(ValueError):
             where.append(f"field {field!r}")
         prefix = ", ".join(where)
         super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class DataWarning(UserWarning):
+    """Human data were changed on load (e.g. fixations outside the image clipped).
+
+    Filter it precisely with ``warnings.filterwarnings("ignore", category=DataWarning)`` or
+    turn it into an error with ``"error"``.
+    """
+
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
+
+
+def warn_data(message: str) -> None:
+    """Emit a :class:`DataWarning` attributed to the first caller outside cogattn.
+
+    The warning is about the user's data, so it points at the line of user code that asked
+    for the data rather than at cogattn internals.
+    """
+    level = 1
+    frame = sys._getframe(0)
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(
+        _PACKAGE_DIR
+    ):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, DataWarning, stacklevel=level)

@@ -32,7 +32,7 @@ from cogattn.data._common import (
     per_trial,
     require_schema,
 )
-from cogattn.data.errors import DataError
+from cogattn.data.errors import DataError, DataWarning
 
 __all__ = ["BBOX_FIELDS", "ScanpathAccessor", "scanpaths", "validate_scanpaths"]
 
@@ -218,7 +218,7 @@ def _clip_to_image(ds: xr.Dataset) -> xr.Dataset:
     if n:
         warnings.warn(
             f"{n} fixation(s) outside the image were clipped to its border (source={ds.attrs.get('source')!r})",
-            UserWarning,
+            DataWarning,
             stacklevel=3,
         )
         ds = ds.copy()
