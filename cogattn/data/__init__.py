@@ -9,13 +9,18 @@ raises :class:`DataError` naming the file, the record and what was expected.
 from cogattn.data.errors import DataError, DataWarning
 from cogattn.data.io import load, save, validate
 from cogattn.data.loaders import (
+    RESPONSE_FORMATS,
     SCANPATH_FORMATS,
     STIMULUS_NAMES_92,
+    detect_responses_format,
     detect_scanpath_format,
     load_rdm_categories,
     load_rdm_stimuli,
     load_rdms,
+    load_responses,
     load_scanpaths,
+    read_roi_table,
+    to_nifti,
 )
 from cogattn.data.rdms import rdms, validate_rdms
 from cogattn.data.recordings import recordings, validate_recordings
@@ -24,21 +29,26 @@ from cogattn.data.scanpaths import BBOX_FIELDS, scanpaths, validate_scanpaths
 
 __all__ = [
     "BBOX_FIELDS",
+    "RESPONSE_FORMATS",
     "SCANPATH_FORMATS",
     "STIMULUS_NAMES_92",
     "DataError",
     "DataWarning",
+    "detect_responses_format",
     "detect_scanpath_format",
     "load",
     "load_rdm_categories",
     "load_rdm_stimuli",
     "load_rdms",
+    "load_responses",
     "load_scanpaths",
     "rdms",
+    "read_roi_table",
     "recordings",
     "responses",
     "save",
     "scanpaths",
+    "to_nifti",
     "validate",
     "validate_rdms",
     "validate_recordings",
