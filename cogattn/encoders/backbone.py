@@ -149,6 +149,7 @@ class Backbone:
     """
 
     family = "base"
+    _any_submodule = True  # features() also accepts any submodule path
 
     def __init__(
         self,
@@ -157,8 +158,8 @@ class Backbone:
         model: torch.nn.Module,
         device: str | torch.device,
         dtype: torch.dtype | None,
-        input_spec: InputSpec,
-        preprocess: Callable[[Any], torch.Tensor],
+        input_spec: InputSpec | None,
+        preprocess: Callable[[Any], torch.Tensor] | None,
         layers: Sequence[str],
         attention_layers: dict[str, str] | None = None,
         weights: str = "random",
@@ -347,13 +348,19 @@ class Backbone:
         for nm in names:
             if not isinstance(nm, str):
                 raise TypeError(f"layer names are strings, got {nm!r}")
-            ok = nm in valid or (not attention and nm in self._modules and nm != "")
+            ok = nm in valid or (
+                not attention and self._any_submodule and nm in self._modules and nm != ""
+            )
             if not ok:
                 what = "attention layer" if attention else "layer"
                 raise ValueError(
                     f"unknown {what} {nm!r} for {self.name}{_suggest(nm, valid)} "
                     f"(valid: {', '.join(valid) if valid else 'none'}"
-                    + ("" if attention else "; any submodule path of backbone.model also works")
+                    + (
+                        "; any submodule path of backbone.model also works"
+                        if self._any_submodule and not attention
+                        else ""
+                    )
                     + ")"
                 )
         if len(set(names)) != len(names):
