@@ -7,7 +7,21 @@ import importlib
 from typing import Any
 
 # public name -> module that defines it
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "RidgeEncoder": "cogattn.brain.ridge",
+    "delay_features": "cogattn.brain.design",
+    "events_to_design": "cogattn.brain.design",
+    "read_events": "cogattn.brain.design",
+    "pearson_r": "cogattn.brain.metrics",
+    "r2_score": "cogattn.brain.metrics",
+    "ncsnr_to_nc": "cogattn.brain.metrics",
+    "ncsnr_from_repeats": "cogattn.brain.metrics",
+    "noise_normalized_score": "cogattn.brain.metrics",
+    "encoding_scores": "cogattn.brain.metrics",
+    "explainable_variance": "cogattn.brain.metrics",
+    "split_half_reliability": "cogattn.brain.metrics",
+    "roi_summary": "cogattn.brain.metrics",
+}
 
 __all__ = sorted(_LAZY)
 
