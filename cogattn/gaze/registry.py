@@ -20,6 +20,10 @@ _REGISTRY = Registry("gaze model", entry_point_group="cogattn.models")
 _BUILTIN: dict[str, str] = {
     "centre-bias": "cogattn.gaze.models.baselines:CentreBias",
     "random": "cogattn.gaze.models.baselines:RandomScanpath",
+    "eccnet": "cogattn.gaze.models.eccnet:EccNet",
+    "ivsn": "cogattn.gaze.models.eccnet:IVSN",
+    "pixelmatch": "cogattn.gaze.models.search_baselines:PixelMatch",
+    "chance-search": "cogattn.gaze.models.search_baselines:ChanceSearch",
 }
 for _name, _target in _BUILTIN.items():
     _REGISTRY.add(_name, _target)

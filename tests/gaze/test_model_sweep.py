@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from cogattn.gaze import create_model, list_models
@@ -12,9 +13,19 @@ from cogattn.testing.checks import check_gaze_model
 TINY_KWARGS: dict[str, dict] = {
     "centre-bias": {},
     "random": {},
+    "eccnet": {"backbone": "tiny-vgg"},
+    "ivsn": {"backbone": "tiny-vgg"},
+    "pixelmatch": {},
+    "chance-search": {},
 }
 # Extra predict() arguments a model needs (e.g. a search target).
-PREDICT_KWARGS: dict[str, dict] = {}
+PREDICT_KWARGS: dict[str, dict] = {
+    # search models need a target image (here a 12x10 grey patch)
+    **{
+        name: {"task": np.full((12, 10, 3), 90, dtype=np.uint8)}
+        for name in ("eccnet", "ivsn", "pixelmatch", "chance-search")
+    },
+}
 
 
 @pytest.mark.parametrize("name", list_models())
