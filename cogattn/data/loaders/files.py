@@ -86,6 +86,10 @@ def file_kind(path: str | os.PathLike) -> str:
         tsvs = sorted(p.glob("*.tsv"))
         if tsvs and _has_fixvec_header(tsvs[0]):
             return "scanpaths"
+        from cogattn.data.loaders.rdm_files import _BRAIN_MAT, _NET2BRAIN_NAME
+
+        if (p / _BRAIN_MAT).is_file() or any(_NET2BRAIN_NAME.match(f.name) for f in p.iterdir()):
+            return "rdms"
         return "folder"
     if p.parent.name in _SEARCH_OUTPUT_DIRS and suffix in (".csv", ".npy"):
         return "search-outputs"
@@ -402,7 +406,7 @@ def describe_file(path: str | os.PathLike) -> FileSummary:
     p = as_path(path, kind="file or folder")
     kind = file_kind(p)
     header = [f"{p}"]
-    if kind == "folder":
+    if kind == "folder" or (kind == "rdms" and p.is_dir()):
         return FileSummary(p, "folder", tuple(header + _summary_folder(p)))
     if kind == "stimuli" and (p.is_dir() or p.suffix.lower() in _IMAGE_SUFFIXES):
         return FileSummary(p, "stimuli", tuple(header + _summary_stimuli(p)))
