@@ -195,10 +195,14 @@ def _stimulus_labels(n: int) -> Any:
 def _square(value: Any, *, path: Path, record: Any, field: str) -> np.ndarray:
     """A square float matrix from a square array or a condensed upper-triangle vector."""
     try:
-        arr = np.asarray(value, dtype=np.float64)
+        raw = np.asarray(value)
+        if raw.dtype.kind not in "iufb":
+            raise TypeError(f"dtype {raw.dtype}")
+        arr = raw.astype(np.float64)
     except (TypeError, ValueError):
         raise DataError(
-            f"expected a numeric matrix, got {type(value).__name__}",
+            f"expected a real-valued numeric matrix, got {type(value).__name__} "
+            f"{getattr(value, 'dtype', '')}".rstrip(),
             path=path,
             record=record,
             field=field,
