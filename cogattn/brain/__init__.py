@@ -21,6 +21,19 @@ _LAZY: dict[str, str] = {
     "explainable_variance": "cogattn.brain.metrics",
     "split_half_reliability": "cogattn.brain.metrics",
     "roi_summary": "cogattn.brain.metrics",
+    "compute_rdm": "cogattn.brain.rsa",
+    "compute_rdms": "cogattn.brain.rsa",
+    "compare_rdms": "cogattn.brain.rsa",
+    "kendall_tau_a": "cogattn.brain.rsa",
+    "model_rdm_scores": "cogattn.brain.rsa",
+    "rdm_noise_ceiling": "cogattn.brain.rsa",
+    "rdm_vectors": "cogattn.brain.rsa",
+    "rsa_profile": "cogattn.brain.rsa",
+    "TransformerBrainEncoder": "cogattn.brain.transformer_encoder",
+    "EncoderConfig": "cogattn.brain.transformer_encoder",
+    "TrainingConfig": "cogattn.brain.transformer_encoder",
+    "SimulationConfig": "cogattn.brain.simulate",
+    "simulate_encoding_data": "cogattn.brain.simulate",
 }
 
 __all__ = sorted(_LAZY)
