@@ -124,7 +124,11 @@ def load_scanpaths(
     3258
     """
     p = as_path(path, kind="file or folder")
-    if format is None:
+    if format is None and p.is_file() and p.suffix.lower() == ".json":
+        data = read_json(p)  # parse once, for detection and loading
+        format = _json_layout(data, p)
+        options["_parsed"] = data
+    elif format is None:
         format = detect_scanpath_format(p)
     check_option("format", format, SCANPATH_FORMATS)
     loaders = {
@@ -307,6 +311,7 @@ def load_scanpaths_coco_search18(
     image_size_px: tuple[float, float] = COCO_SEARCH18_SIZE_PX,
     out_of_bounds: str = "clip",
     screen_px_per_deg: float | None = None,
+    _parsed: Any = None,
 ) -> xr.Dataset:
     """Load the official COCO-Search18 fixation JSON.
 
@@ -337,7 +342,7 @@ def load_scanpaths_coco_search18(
     check_option("out_of_bounds", out_of_bounds, _OOB)
     size = _size_pair(image_size_px, "image_size_px")
     p = as_path(path)
-    data = read_json(p)
+    data = read_json(p) if _parsed is None else _parsed
     with reraise_as_data_error(p, "COCO-Search18 JSON"):
         return _coco_from_records(data, p, size, out_of_bounds, screen_px_per_deg)
 
@@ -498,6 +503,7 @@ def load_scanpaths_amazon(
     *,
     out_of_bounds: str = "clip",
     screen_px_per_deg: float | None = None,
+    _parsed: Any = None,
 ) -> xr.Dataset:
     """Load the Amazon book-cover visual-search JSON (STI dataset / OAT).
 
@@ -525,7 +531,7 @@ def load_scanpaths_amazon(
     """
     check_option("out_of_bounds", out_of_bounds, _OOB)
     p = as_path(path)
-    data = read_json(p)
+    data = read_json(p) if _parsed is None else _parsed
     with reraise_as_data_error(p, "Amazon-covers JSON"):
         return _amazon_from_dict(data, p, out_of_bounds, screen_px_per_deg)
 
