@@ -8,8 +8,10 @@ Files (``vs_exp/**`` upstream; see the data folder's README):
   counts as ``k = set size``. Rows come in set-size blocks (curvature 8/16/32 × 30; lighting
   1/6/12 × 30; intersection 3/6/9 × 36; categorization = orientation 1/4/8/12 × 30).
 - ``fix/<stimulus set>_<task>.npy`` — ``(trials, slots, 2)`` predicted fixations, stored as
-  integer pixel indices **(row, col) = (y, x)** of the undisplayed-padding stimulus, padded
-  with ``(0, 0)`` after the last fixation (the first fixation is the display centre). They
+  integer pixel indices **(row, col) = (y, x)** of the stimulus, padded with ``(0, 0)``
+  after the last fixation (the first fixation is the display centre; a ``(0, 0)`` inside a
+  scanpath is a real fixation on the corner, where the original loop lands when its priority
+  map is all zero — the scanpath length comes from the CSV). They
   are converted to image pixels with the origin at the top-left *corner*: ``x = col + 0.5``,
   ``y = row + 0.5`` (pixel centres), on the square displays of the original generators
   (side ``int(view_deg · 30)``: 339 px for curvature and orientation, 615 px for
@@ -129,7 +131,7 @@ def _build(
         "n_fixations_convention": "saccades after the central start; not found = set size",
     }
     if fixations is not None:
-        xy = _convert_fixations(path, fixations, k.size)
+        xy = _convert_fixations(path, fixations, k.size, k, found)
         x, y, length = xy
         data_vars["x"] = (
             ("trial", "fixation"),
@@ -153,20 +155,39 @@ def _build(
 
 
 def _convert_fixations(
-    path: Path, fix: np.ndarray, n_rows: int
+    path: Path, fix: np.ndarray, n_rows: int, k: np.ndarray, found: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fixation counts and pixel coordinates.
+
+    A trial's fixations are the first ``k + 1`` slots when the target was found (``k``
+    saccades), else every slot up to the last non-``(0, 0)`` one. ``(0, 0)`` *inside* a
+    scanpath is a real fixation: the original loop lands on the display's corner when its
+    priority map is all zero.
+    """
     if fix.ndim != 3 or fix.shape[2] != 2:
         raise DataError(
             f"expected an array (trials, fixations, 2), got shape {fix.shape}", path=path
         )
     if fix.shape[0] != n_rows:
         raise DataError(f"expected {n_rows} trials, got {fix.shape[0]}", path=path)
-    real = np.abs(fix).sum(axis=-1) > 0
-    length = real.sum(axis=1).astype(np.int64)
-    expected = np.arange(fix.shape[1])[None, :] < length[:, None]
-    if not np.array_equal(real, expected):
-        row = int(np.argwhere((real != expected).any(axis=1))[0, 0])
-        raise DataError("(0, 0) padding must only follow the last fixation", path=path, record=row)
+    nonzero = np.abs(fix).sum(axis=-1) > 0
+    last = np.where(nonzero.any(axis=1), fix.shape[1] - np.argmax(nonzero[:, ::-1], axis=1), 0)
+    length = np.where(found, k + 1, last).astype(np.int64)
+    if np.any(length > fix.shape[1]):
+        row = int(np.flatnonzero(length > fix.shape[1])[0])
+        raise DataError(
+            f"found after {int(k[row])} saccades but only {fix.shape[1]} fixation slots",
+            path=path,
+            record=row,
+        )
+    if np.any(found & (last > length)):
+        row = int(np.flatnonzero(found & (last > length))[0])
+        raise DataError(
+            f"fixations continue after the target was found (after {int(k[row])} saccades)",
+            path=path,
+            record=row,
+        )
+    real = np.arange(fix.shape[1])[None, :] < length[:, None]
     row_idx, col_idx = fix[..., 0], fix[..., 1]
     x = np.where(real, col_idx + 0.5, np.nan)
     y = np.where(real, row_idx + 0.5, np.nan)
@@ -256,17 +277,9 @@ def load_search_outputs(path: str | os.PathLike) -> xr.Dataset:
             k, found = _load_csv(csv)
         else:  # derive from the fixations: found iff the search stopped before the cap
             logger.info("%s: no sibling out_data CSV; deriving n_fixations from the fixations", p)
-            length = (np.abs(fix).sum(axis=-1) > 0).sum(axis=1)
+            nonzero = np.abs(fix).sum(axis=-1) > 0
+            length = fix.shape[1] - np.argmax(nonzero[:, ::-1], axis=1)
             k = length - 1
             found = length < fix.shape[1]
-        ds = _build(p, stimulus_set, task, k.astype(np.int64), found, fix, str(p))
-        mismatch = ds["length"].values != k + 1
-        if csv.is_file() and np.any(mismatch & found):
-            row = int(np.flatnonzero(mismatch & found)[0])
-            raise DataError(
-                f"fixation count {int(ds['length'].values[row])} disagrees with {csv.name} (found after {int(k[row])} saccades)",
-                path=p,
-                record=row,
-            )
-        return ds
+        return _build(p, stimulus_set, task, k.astype(np.int64), found, fix, str(p))
     raise DataError(f"expected a .csv, a .npy or a model folder, got {p.suffix!r}", path=p)

@@ -511,7 +511,9 @@ def tiny_vgg(
 _LOCAL_BACKBONES = {"tiny-vgg": tiny_vgg}
 
 
-def _resolve_backbone(backbone: Any, weights: Any, device: str) -> tuple[nn.Module, tuple, tuple]:
+def _resolve_backbone(
+    backbone: Any, weights: Any, device: str, backbone_kwargs: dict | None = None
+) -> tuple[nn.Module, tuple, tuple]:
     """``(module, mean, std)`` from a name, a cogattn Backbone, or a torch module."""
     if isinstance(backbone, str) and backbone in _LOCAL_BACKBONES:
         if weights is not None:
@@ -520,7 +522,7 @@ def _resolve_backbone(backbone: Any, weights: Any, device: str) -> tuple[nn.Modu
     if isinstance(backbone, str):
         from cogattn.encoders import load_backbone
 
-        bb = load_backbone(backbone, weights=weights, device=device)
+        bb = load_backbone(backbone, weights=weights, device=device, **(backbone_kwargs or {}))
         return bb.model, tuple(bb.mean), tuple(bb.std)
     if isinstance(backbone, nn.Module):
         cfg = getattr(backbone, "pretrained_cfg", None) or {}
@@ -561,6 +563,9 @@ class EccNet(SearchModel):
         Displays per forward pass.
     dtype : torch.dtype
         Compute dtype (``torch.bfloat16`` halves memory on GPU).
+    backbone_kwargs : dict, optional
+        Extra keyword arguments for :func:`cogattn.encoders.load_backbone` (e.g. timm's
+        ``mlp_ratio``; only the convolution blocks are used).
 
     Notes
     -----
@@ -585,10 +590,12 @@ class EccNet(SearchModel):
         search: SearchConfig | None = None,
         batch_size: int = 8,
         dtype: torch.dtype = torch.float32,
+        backbone_kwargs: dict | None = None,
     ) -> None:
         super().__init__(search=search, batch_size=batch_size, device=device)
         self.backbone = backbone
         self.weights = weights
+        self.backbone_kwargs = backbone_kwargs
         self.eccentricity = eccentricity or EccentricityConfig(pool_type=self._pool_type)
         if self.eccentricity.pool_type != self._pool_type:
             logger.info(
@@ -598,7 +605,7 @@ class EccNet(SearchModel):
             )
         self.top_down = top_down or TopDownConfig()
         self.dtype = dtype
-        module, mean, std = _resolve_backbone(backbone, weights, device)
+        module, mean, std = _resolve_backbone(backbone, weights, device, backbone_kwargs)
         self.weights_untrained = weights is None and isinstance(backbone, str)
         self._net = EccVGG(module, self.eccentricity, ecc_depth=self._ecc_depth).to(device, dtype)
         self._net.eval()

@@ -12,26 +12,64 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from skimage.feature import match_template
-from skimage.transform import resize
+from scipy.signal import fftconvolve
 
 from cogattn.gaze.models._search import SearchConfig, SearchModel, SearchState
 
-__all__ = ["ChanceSearch", "PixelMatch"]
+__all__ = ["ChanceSearch", "PixelMatch", "pixel_match_map"]
 
 
-def _grey(img: np.ndarray) -> np.ndarray:
-    return img.astype(np.float64).mean(axis=-1) / 255.0
+_CAFFE_MEAN_RGB = np.array([123.68, 116.779, 103.939])  # VGG ("caffe") pixel means
+
+
+def _gaussian_blur(img: np.ndarray, size: int, sigma: float) -> np.ndarray:
+    """Separable Gaussian blur with reflect-101 borders (as ``cv2.GaussianBlur``)."""
+    r = np.arange(size) - (size - 1) / 2
+    k = np.exp(-(r**2) / (2 * sigma**2))
+    k /= k.sum()
+    p = size // 2
+    mode = "reflect" if min(img.shape) > p else "edge"
+    padded = np.pad(img, p, mode=mode)
+    tmp = np.apply_along_axis(lambda v: np.convolve(v, k, mode="valid"), 1, padded)
+    return np.apply_along_axis(lambda v: np.convolve(v, k, mode="valid"), 0, tmp)
+
+
+def pixel_match_map(
+    image: np.ndarray, target: np.ndarray, *, blur: tuple[int, float] = (7, 3.0)
+) -> np.ndarray:
+    """Raw cross-correlation of the mean-subtracted target with the mean-subtracted display.
+
+    Both images have the VGG per-channel pixel means subtracted; the target slides over the
+    display with TensorFlow ``'same'`` alignment (window ``[i − (k−1)//2, i + k//2]``,
+    zero padding), correlations are summed over channels, then blurred with a Gaussian
+    (7 px, σ = 3), as the pixelMatch baseline of Gupta et al. (2021).
+
+    Parameters
+    ----------
+    image : (H, W, 3) uint8
+    target : (h, w, 3) uint8
+
+    Returns
+    -------
+    numpy.ndarray, (H, W)
+    """
+    x = image.astype(np.float64) - _CAFFE_MEAN_RGB
+    t = target.astype(np.float64) - _CAFFE_MEAN_RGB
+    kh, kw = t.shape[:2]
+    h, w = x.shape[:2]
+    full = sum(fftconvolve(x[..., c], t[::-1, ::-1, c], mode="full") for c in range(3))
+    out = full[kh // 2 : kh // 2 + h, kw // 2 : kw // 2 + w]
+    size, sigma = blur
+    return _gaussian_blur(out, size, sigma) if size > 1 else out
 
 
 class PixelMatch(SearchModel):
-    """Template matching in pixel space: fixate where the display best matches the target.
+    """Template matching in pixel space (the pixelMatch baseline of Gupta et al. 2021).
 
-    The priority map is the zero-normalised cross-correlation of the grey-level target with
-    the grey-level display (``skimage.feature.match_template`` with ``pad_input=True``), so
-    the best match is at the target-sized window centred on each pixel. A target larger
-    than the display is shrunk to fit. The map is computed once per display (removed
-    objects are excluded by the search loop's allowed area).
+    The priority map is :func:`pixel_match_map`: the raw (not normalised) cross-correlation
+    of the mean-subtracted target with the mean-subtracted display, blurred — so bright,
+    large structures weigh in, not only exact matches. It is recomputed at every fixation
+    on the display with inhibited objects repainted.
 
     Parameters
     ----------
@@ -48,21 +86,8 @@ class PixelMatch(SearchModel):
     ) -> None:
         super().__init__(search=search, batch_size=batch_size, device=device)
 
-    def _prepare(self, states: Sequence[SearchState], top_down: Any) -> None:
-        for st in states:
-            image = _grey(st.display.image)
-            target = _grey(st.display.target)
-            h, w = image.shape
-            th, tw = target.shape
-            if th > h or tw > w:
-                scale = min(h / th, w / tw)
-                target = resize(
-                    target, (max(int(th * scale), 1), max(int(tw * scale), 1)), anti_aliasing=True
-                )
-            st.cache["ncc"] = np.nan_to_num(match_template(image, target, pad_input=True), nan=-1.0)
-
     def _priority_maps(self, states: Sequence[SearchState], top_down: Any) -> list[np.ndarray]:
-        return [st.cache["ncc"] for st in states]
+        return [pixel_match_map(st.image, st.display.target) for st in states]
 
 
 class ChanceSearch(SearchModel):
