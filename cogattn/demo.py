@@ -22,7 +22,7 @@ __all__ = ["DEMO_STEPS", "run_demo"]
 logger = logging.getLogger(__name__)
 
 # (figure name, options) run by `make demo`, in order.
-DEMO_STEPS: tuple[tuple[str, dict], ...] = (("data-summary", {}),)
+DEMO_STEPS: tuple[tuple[str, dict], ...] = (("data-summary", {}), ("compare-scanpaths", {}))
 
 
 def run_demo(

@@ -71,6 +71,7 @@ _REGISTRY = Registry("figure", entry_point_group="cogattn.figures")
 # name -> "module:attr" of a FigureRecipe. Each recipe module holds one figure.
 _BUILTIN: dict[str, str] = {
     "data-summary": "cogattn.figures.data_summary:RECIPE",
+    "compare-scanpaths": "cogattn.figures.compare_scanpaths:RECIPE",
 }
 for _name, _target in _BUILTIN.items():
     _REGISTRY.add(_name, _target)
