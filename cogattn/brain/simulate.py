@@ -114,6 +114,8 @@ class SimulatedEncodingData:
     read_location : xarray.DataArray (stimulus, roi) of int
         Token index each ROI reads for each image: the object location (routing) or the
         receptive-field centre (linear).
+    weights : numpy.ndarray (voxel, content channel)
+        Each voxel's weights on the content channels of what it reads (before z-scoring).
     noise_ceiling_r : float
         Expected Pearson r of a perfect prediction, ``1 / sqrt(1 + noise_sd²)``.
     mode : str
@@ -125,6 +127,7 @@ class SimulatedEncodingData:
     responses: xr.Dataset
     signal: np.ndarray
     read_location: xr.DataArray
+    weights: np.ndarray
     noise_ceiling_r: float
     mode: str
     config: SimulationConfig = field(repr=False)
@@ -146,6 +149,7 @@ class SimulatedEncodingData:
                     responses=self.responses.isel(stimulus=sl),
                     signal=self.signal[sl],
                     read_location=self.read_location.isel(stimulus=sl),
+                    weights=self.weights,
                     noise_ceiling_r=self.noise_ceiling_r,
                     mode=self.mode,
                     config=self.config,
@@ -290,6 +294,7 @@ def simulate_encoding_data(
         responses=resp,
         signal=signal,
         read_location=read_da,
+        weights=weights,
         noise_ceiling_r=float(1.0 / np.sqrt(1.0 + cfg.noise_sd**2)),
         mode=mode,
         config=cfg,

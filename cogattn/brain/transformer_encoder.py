@@ -308,6 +308,21 @@ def _targets(
     return values, mask, names, hemi, coords, stimulus
 
 
+def _align_stimuli(
+    tokens: torch.Tensor, stim_x: np.ndarray | None, stim_y: np.ndarray | None, n_y: int
+) -> torch.Tensor:
+    """Reorder tokens to the responses' stimulus order when both are labelled."""
+    if stim_x is not None and stim_y is not None and not np.array_equal(stim_x, stim_y):
+        pos = {str(s): i for i, s in enumerate(stim_x)}
+        missing = [str(s) for s in stim_y if str(s) not in pos]
+        if missing:
+            raise ValueError(f"{len(missing)} stimuli of y have no tokens in X, e.g. {missing[:3]}")
+        tokens = tokens[torch.as_tensor([pos[str(s)] for s in stim_y])]
+    if tokens.shape[0] != n_y:
+        raise ValueError(f"X has {tokens.shape[0]} stimuli but y has {n_y}")
+    return tokens
+
+
 def _queries(
     mask: np.ndarray, names: list[str], hemi: np.ndarray
 ) -> tuple[list[tuple[str, str]], np.ndarray]:
@@ -477,7 +492,7 @@ class TransformerBrainEncoder(BaseEstimator):
     ...     config=EncoderConfig.small(), training=TrainingConfig(max_epochs=2), verbose=False
     ... ).fit(sim.tokens[:100], sim.responses.isel(stimulus=slice(0, 100)))
     >>> enc.predict(sim.tokens[100:110]).shape
-    (10, 84)
+    (10, 72)
     """
 
     def __init__(
@@ -601,17 +616,17 @@ class TransformerBrainEncoder(BaseEstimator):
         cfg = self._config()
         tcfg = self._training()
         device = torch.device(self.device)
-        tokens, grid, _ = self._tokens(X)
-        values, mask, names, hemi, coords, _ = _targets(y, roi_mask, roi_names, hemisphere)
-        if tokens.shape[0] != values.shape[0]:
-            raise ValueError(f"X has {tokens.shape[0]} stimuli but y has {values.shape[0]}")
+        tokens, grid, stim_x = self._tokens(X)
+        values, mask, names, hemi, coords, stim_y = _targets(y, roi_mask, roi_names, hemisphere)
+        tokens = _align_stimuli(tokens, stim_x, stim_y, values.shape[0])
         queries, query_mask = _queries(mask, names, hemi)
         n = tokens.shape[0]
         if X_val is not None:
             if y_val is None:
                 raise ValueError("X_val given without y_val")
-            tok_val, _, _ = self._tokens(X_val)
-            val_values = _targets(y_val, roi_mask, roi_names, hemisphere)[0]
+            tok_val, _, stim_xv = self._tokens(X_val)
+            val_values, *_, stim_yv = _targets(y_val, roi_mask, roi_names, hemisphere)
+            tok_val = _align_stimuli(tok_val, stim_xv, stim_yv, val_values.shape[0])
             tr_idx = np.arange(n)
             tok_tr, y_tr = tokens, values
             if tok_val.shape[1:] != tokens.shape[1:] or val_values.shape[1] != values.shape[1]:
@@ -834,7 +849,11 @@ class TransformerBrainEncoder(BaseEstimator):
         (average it for a scalar).
         """
         pred = self.predict(X)
-        values = _targets(y, None, None, None)[0]
+        values, *_, stim_y = _targets(y, None, None, None)
+        stim_x = pred["stimulus"].values
+        if stim_y is not None and not np.array_equal(stim_x, stim_y):
+            order = _align_stimuli(torch.arange(len(stim_x)), stim_x, stim_y, values.shape[0])
+            pred = pred.isel(stimulus=order.numpy())
         if values.shape != pred.shape:
             raise ValueError(f"y has shape {values.shape}, predictions {pred.shape}")
         r = pearson_r(values, pred)
