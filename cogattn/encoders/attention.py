@@ -49,6 +49,14 @@ __all__ = [
 Sink = Callable[[torch.Tensor], None]
 
 
+def _rows(query: Any, length: int, device: torch.device) -> torch.Tensor | None:
+    """Query-token indices selected by ``query`` (None = all) as a 1-d long tensor."""
+    if query is None:
+        return None
+    idx = np.atleast_1d(np.arange(length)[query])
+    return torch.as_tensor(idx, dtype=torch.long, device=device)
+
+
 def _softmax_probs(
     q: torch.Tensor,
     k: torch.Tensor,
@@ -56,17 +64,25 @@ def _softmax_probs(
     attn_mask: torch.Tensor | None = None,
     is_causal: bool = False,
     key_padding_mask: torch.Tensor | None = None,
+    rows: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """``softmax(q kᵀ · scale + mask)`` for ``q, k`` of shape ``(B, H, L, D)``, in float32."""
+    """``softmax(q kᵀ · scale + mask)`` for ``q, k`` of shape ``(B, H, L, D)``, in float32.
+
+    ``rows`` gives the positions of ``q``'s tokens in the full sequence when only some query
+    tokens were kept (masks are sliced to match).
+    """
     logits = (q.float() * scale) @ k.float().transpose(-2, -1)
-    L, S = logits.shape[-2:]
+    S = logits.shape[-1]
+    positions = rows if rows is not None else torch.arange(logits.shape[-2], device=q.device)
     if is_causal:
-        causal = torch.ones(L, S, dtype=torch.bool, device=logits.device).tril()
-        logits = logits.masked_fill(~causal, float("-inf"))
+        keys = torch.arange(S, device=logits.device)
+        logits = logits.masked_fill(keys[None, :] > positions[:, None], float("-inf"))
     if attn_mask is not None:
         mask = attn_mask
         if mask.dim() == 3:  # (B*H, L, S) as nn.MultiheadAttention accepts
-            mask = mask.reshape(logits.shape[0], logits.shape[1], L, S)
+            mask = mask.reshape(logits.shape[0], logits.shape[1], mask.shape[-2], S)
+        if rows is not None:
+            mask = mask[..., rows, :]
         if mask.dtype == torch.bool:
             logits = logits.masked_fill(~mask, float("-inf"))  # SDPA: True = take part
         else:
@@ -80,7 +96,7 @@ def _softmax_probs(
     return logits.softmax(dim=-1)
 
 
-def _timm_hooks(module: torch.nn.Module, sink: Sink) -> list[Any]:
+def _timm_hooks(module: torch.nn.Module, sink: Sink, query: Any = None) -> list[Any]:
     state: dict[str, Any] = {}
 
     def pre(mod: torch.nn.Module, args: tuple, kwargs: dict) -> None:
@@ -91,8 +107,11 @@ def _timm_hooks(module: torch.nn.Module, sink: Sink) -> list[Any]:
     def on_qkv(lin: torch.nn.Module, args: tuple, out: torch.Tensor) -> None:
         B, N, _ = out.shape
         qkv = out.reshape(B, N, 3, module.num_heads, module.head_dim).permute(2, 0, 3, 1, 4)
-        q, k = module.q_norm(qkv[0]), module.k_norm(qkv[1])
-        sink(_softmax_probs(q, k, module.scale, state.get("attn_mask"), state.get("is_causal")))
+        rows = _rows(query, N, out.device)
+        q = qkv[0] if rows is None else qkv[0][:, :, rows]
+        q, k = module.q_norm(q), module.k_norm(qkv[1])
+        mask, causal = state.get("attn_mask"), state.get("is_causal", False)
+        sink(_softmax_probs(q, k, module.scale, mask, causal, rows=rows))
 
     return [
         module.register_forward_pre_hook(pre, with_kwargs=True),
@@ -100,7 +119,7 @@ def _timm_hooks(module: torch.nn.Module, sink: Sink) -> list[Any]:
     ]
 
 
-def _mha_hooks(module: torch.nn.MultiheadAttention, sink: Sink) -> list[Any]:
+def _mha_hooks(module: torch.nn.MultiheadAttention, sink: Sink, query_sel: Any = None) -> list[Any]:
     def pre(mod: torch.nn.MultiheadAttention, args: tuple, kwargs: dict) -> None:
         names = ("query", "key", "value", "key_padding_mask", "need_weights", "attn_mask")
         bound = dict(zip(names, args))
@@ -112,6 +131,9 @@ def _mha_hooks(module: torch.nn.MultiheadAttention, sink: Sink) -> list[Any]:
             query, key = query.transpose(0, 1), key.transpose(0, 1)
         D, H = mod.embed_dim, mod.num_heads
         w, b = mod.in_proj_weight, mod.in_proj_bias
+        rows = _rows(query_sel, query.shape[1], query.device)
+        if rows is not None:
+            query = query[:, rows]
         q = F.linear(query, w[:D], None if b is None else b[:D])
         k = F.linear(key, w[D : 2 * D], None if b is None else b[D : 2 * D])
         B, L, _ = q.shape
@@ -129,13 +151,14 @@ def _mha_hooks(module: torch.nn.MultiheadAttention, sink: Sink) -> list[Any]:
                 mask,
                 bool(bound.get("is_causal", False)) and mask is None,
                 kpm,
+                rows=rows,
             )
         )
 
     return [module.register_forward_pre_hook(pre, with_kwargs=True)]
 
 
-def _open_clip_attention_hooks(module: torch.nn.Module, sink: Sink) -> list[Any]:
+def _open_clip_attention_hooks(module: torch.nn.Module, sink: Sink, query: Any = None) -> list[Any]:
     def pre(mod: torch.nn.Module, args: tuple, kwargs: dict) -> None:
         x = args[0] if args else kwargs["x"]
         mask = kwargs.get("attn_mask", args[1] if len(args) > 1 else None)
@@ -143,13 +166,17 @@ def _open_clip_attention_hooks(module: torch.nn.Module, sink: Sink) -> list[Any]
         q, k, _ = F.linear(x, mod.in_proj_weight, mod.in_proj_bias).chunk(3, dim=-1)
         q = q.reshape(N, L, mod.num_heads, -1).transpose(1, 2)
         k = k.reshape(N, L, mod.num_heads, -1).transpose(1, 2)
+        rows = _rows(query, L, x.device)
+        if rows is not None:
+            q = q[:, :, rows]
         if mask is not None and mask.dtype == torch.bool:
             mask = ~mask  # open_clip Attention: True = masked out
         if mod.logit_scale is not None:
             scale = torch.clamp(mod.logit_scale.float(), max=mod.logit_scale_max).exp()
-            sink(_softmax_probs(F.normalize(q, dim=-1), F.normalize(k, dim=-1), scale, mask))
+            q, k = F.normalize(q, dim=-1), F.normalize(k, dim=-1)
+            sink(_softmax_probs(q, k, scale, mask, rows=rows))
         else:
-            sink(_softmax_probs(mod.ln_q(q), mod.ln_k(k), mod.scale, mask))
+            sink(_softmax_probs(mod.ln_q(q), mod.ln_k(k), mod.scale, mask, rows=rows))
 
     return [module.register_forward_pre_hook(pre, with_kwargs=True)]
 
@@ -170,18 +197,19 @@ def is_supported_attention(module: torch.nn.Module) -> bool:
     return _kind(module) is not None
 
 
-def attention_hooks(module: torch.nn.Module, sink: Sink) -> list[Any]:
+def attention_hooks(module: torch.nn.Module, sink: Sink, *, query: Any = None) -> list[Any]:
     """Attach read-only hooks that pass ``(B, heads, query, key)`` probabilities to ``sink``.
 
-    Returns the hook handles (call ``.remove()`` on each to detach).
+    ``query`` (an int, slice or sequence of ints) keeps only those query tokens, which also
+    skips the work for the others. Returns the hook handles (call ``.remove()`` on each).
     """
     kind = _kind(module)
     if kind == "timm":
-        return _timm_hooks(module, sink)
+        return _timm_hooks(module, sink, query)
     if kind == "mha":
-        return _mha_hooks(module, sink)  # type: ignore[arg-type]
+        return _mha_hooks(module, sink, query)  # type: ignore[arg-type]
     if kind == "open_clip":
-        return _open_clip_attention_hooks(module, sink)
+        return _open_clip_attention_hooks(module, sink, query)
     raise NotImplementedError(
         f"recording attention from {type(module).__module__}.{type(module).__name__} is not "
         "supported (supported: timm.layers.Attention, torch.nn.MultiheadAttention, "

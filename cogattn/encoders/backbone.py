@@ -380,6 +380,7 @@ class Backbone:
         keep_graph: bool,
         stop_early: bool,
         attn_map: dict[str, str] | None = None,
+        query: Any = None,
     ) -> Iterator[dict[str, dict[str, torch.Tensor]]]:
         attn_map = self._attention_layers if attn_map is None else attn_map
         feats: dict[str, torch.Tensor] = {}
@@ -419,7 +420,7 @@ class Backbone:
                 handles.append(self._modules[name].register_forward_hook(feat_hook(name)))
             for name in attention_layers:
                 module = self._modules[attn_map[name]]
-                handles.extend(_attn.attention_hooks(module, attn_sink(name)))
+                handles.extend(_attn.attention_hooks(module, attn_sink(name), query=query))
             yield {"features": feats, "attention": attns}
         finally:
             for h in handles:
@@ -463,6 +464,7 @@ class Backbone:
         keep_graph: bool = False,
         forward: Callable[[torch.Tensor], Any] | None = None,
         attn_map: dict[str, str] | None = None,
+        query: Any = None,
     ) -> dict[str, dict[str, torch.Tensor]]:
         """Run ``forward`` (default: the image model) with hooks, stopping once all is recorded."""
         if forward is None:
@@ -470,7 +472,12 @@ class Backbone:
             x = x.to(device=self.device, dtype=self.dtype)
         with (
             self._hooks(
-                layers, attention_layers, keep_graph=keep_graph, stop_early=True, attn_map=attn_map
+                layers,
+                attention_layers,
+                keep_graph=keep_graph,
+                stop_early=True,
+                attn_map=attn_map,
+                query=query,
             ) as rec,
             contextlib.suppress(_StopForward),
         ):
@@ -666,15 +673,15 @@ class Backbone:
                 images, batch_size, progress=progress, desc="attention"
             ):
                 hw = (int(xb.shape[-2]), int(xb.shape[-1]))
-                rec = self._run(xb, [], names)["attention"]
+                rec = self._run(xb, [], names, query=query)["attention"]
                 shapes = {tuple(rec[n].shape) for n in names}
                 if len(shapes) != 1:
                     raise ValueError(f"selected layers have different attention shapes: {shapes}")
                 arr = torch.stack([rec[n] for n in names], dim=1).numpy()  # (B, L, H, Q, K)
                 if q_index is None:
-                    q_index = np.arange(arr.shape[3])[query if query is not None else slice(None)]
-                    q_index = np.atleast_1d(q_index)
-                chunks.append(arr[:, :, :, q_index])
+                    q_index = np.arange(arr.shape[-1])
+                    q_index = np.atleast_1d(q_index[query]) if query is not None else q_index
+                chunks.append(arr)
                 stimuli.extend(nb)
         return self._attention_dataarray(np.concatenate(chunks), names, stimuli, hw, q_index)
 

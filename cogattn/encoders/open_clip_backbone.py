@@ -144,15 +144,15 @@ class OpenClipBackbone(Backbone):
                     names,
                     forward=self.model.encode_text,
                     attn_map=self._text_attention_layers,
+                    query=query,
                 )
                 chunks.append(torch.stack([rec["attention"][n] for n in names], 1).numpy())
                 ids.append(tokens.cpu().numpy())
         values = np.concatenate(chunks)
         token_ids = np.concatenate(ids)
-        q_index = np.arange(values.shape[3])
+        q_index = np.arange(values.shape[-1])
         if query is not None:
             q_index = np.atleast_1d(q_index[query])
-            values = values[:, :, :, q_index]
         da = self._attention_dataarray(values, names, texts, self.input_size, q_index)
         da = da.assign_coords(token_id=(("stimulus", "key"), token_ids))
         da.attrs.pop("input_size", None)

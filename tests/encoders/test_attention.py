@@ -110,8 +110,21 @@ def test_query_selection_keeps_original_indices(vit, images):
     full = vit.attention(images[:2], layers="blocks.1")
     cls = vit.attention(images[:2], layers="blocks.1", query=0)
     assert cls.shape == (2, 1, 3, 1, 17) and list(cls["query"].values) == [0]
-    np.testing.assert_allclose(cls.values, full.isel(query=[0]).values)
+    np.testing.assert_allclose(cls.values, full.isel(query=[0]).values, rtol=1e-5, atol=1e-7)
     assert cls.query_kind.values.tolist() == ["cls"]
+
+
+def test_query_selection_with_masks(clip_vit, images):
+    """Selected query rows equal the same rows of the full matrix (causal text mask too)."""
+    texts = ["a photo of a cat", "dog"]
+    full = clip_vit.attention(texts)
+    some = clip_vit.attention(texts, query=[3, 1, 7])
+    assert list(some["query"].values) == [3, 1, 7]
+    np.testing.assert_allclose(some.values, full.isel(query=[3, 1, 7]).values, atol=1e-7)
+    sl = clip_vit.attention(images[:2], query=slice(0, 17, 4))
+    np.testing.assert_allclose(
+        sl.values, clip_vit.attention(images[:2]).isel(query=slice(0, 17, 4)).values, atol=1e-7
+    )
 
 
 def _toy_attention(values: np.ndarray, grid=(2, 2)) -> xr.DataArray:
