@@ -24,6 +24,8 @@ _BUILTIN: dict[str, str] = {
     "ivsn": "cogattn.gaze.models.eccnet:IVSN",
     "pixelmatch": "cogattn.gaze.models.search_baselines:PixelMatch",
     "chance-search": "cogattn.gaze.models.search_baselines:ChanceSearch",
+    "nevaclip": "cogattn.gaze.models.nevaclip:NevaClip",
+    "retinotopic-cnn": "cogattn.gaze.models.retinotopy:RetinotopicFixations",
 }
 for _name, _target in _BUILTIN.items():
     _REGISTRY.add(_name, _target)

@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 
 from cogattn.gaze import create_model, list_models
+from cogattn.gaze.models.nevaclip import NevaClipConfig
+from cogattn.gaze.models.retinotopy import LikelihoodConfig
+from cogattn.stimuli.logpolar import LogPolarConfig
 from cogattn.testing.checks import check_gaze_model
 
 # Keyword arguments that make each registered model tiny and offline (random weights).
@@ -17,6 +20,18 @@ TINY_KWARGS: dict[str, dict] = {
     "ivsn": {"backbone": "tiny-vgg"},
     "pixelmatch": {},
     "chance-search": {},
+    "nevaclip": {
+        "backbone": "open_clip:cogattn-test-vit",
+        "weights": None,
+        "config": NevaClipConfig(n_iterations=2),
+    },
+    "retinotopic-cnn": {
+        "backbone": "timm:test_resnet",
+        "n_classes": 2,
+        "input_size_px": 32,
+        "logpolar": LogPolarConfig(n_radii=16, n_angles=16),
+        "likelihood": LikelihoodConfig(resolution=3),
+    },
 }
 # Extra predict() arguments a model needs (e.g. a search target).
 PREDICT_KWARGS: dict[str, dict] = {
