@@ -55,9 +55,9 @@ logger = logging.getLogger(__name__)
 #: features (``s² ≈ n × feature variance``); widen it for raw, unscaled features.
 DEFAULT_ALPHAS = np.logspace(-1, 7, 17)
 
-_CHUNK_BYTES = (
-    256 * 2**20
-)  # default per-chunk working-set target for the (samples × voxels) buffers
+# Working-set target of the (alphas × samples × voxels) residual buffer of one chunk, and of
+# the bases pre-scaled for every alpha.
+_WORK_BYTES = 256 * 2**20
 
 
 @dataclass
@@ -74,8 +74,73 @@ class _Fold:
     train: torch.Tensor  # (n_train,) indices
     val: torch.Tensor  # (n_val,) indices
     U: torch.Tensor  # (n_train, r)
-    s: torch.Tensor  # (r,)
     M: torch.Tensor  # (n_val, r) = (X_val - μ_train) V
+    g: torch.Tensor  # (r, k) = s / (s² + α)
+    Mg: torch.Tensor | None  # (k, n_val, r) M * g[:, a] for every alpha (when small)
+
+
+def _scaled(B: torch.Tensor, coeffs: torch.Tensor, a0: int = 0, a1: int | None = None) -> Any:
+    """``B`` scaled column-wise for alphas ``a0:a1``: (n_alphas, rows, r)."""
+    return B[None, :, :] * coeffs[:, a0:a1].T[:, None, :]
+
+
+def _maybe_scaled(B: torch.Tensor, coeffs: torch.Tensor) -> torch.Tensor | None:
+    """:func:`_scaled` for every alpha when it fits in the working set, else None."""
+    if B.numel() * coeffs.shape[1] * B.element_size() > _WORK_BYTES:
+        return None
+    return _scaled(B, coeffs)
+
+
+@dataclass
+class _Prepared:
+    """What every voxel chunk shares (see :meth:`RidgeEncoder._prepare`); picklable."""
+
+    basis: _Basis
+    plan: _LooPlan | None
+    folds: list[_Fold] | None
+    g: torch.Tensor  # (r, k) refit filter s / (s² + α)
+    alphas: np.ndarray
+    solver: str
+    x_mean: np.ndarray
+    x_scale: np.ndarray
+    fit_intercept: bool
+    dtype: torch.dtype
+    device: torch.device
+    n: int
+    p: int
+
+    @property
+    def itemsize(self) -> int:
+        return 4 if self.dtype == torch.float32 else 8
+
+    @property
+    def np_dtype(self) -> type:
+        return np.float32 if self.dtype == torch.float32 else np.float64
+
+
+@dataclass
+class _BlockResult:
+    cv_scores: np.ndarray  # (k, m)
+    best: np.ndarray  # (m,)
+    coef: np.ndarray | None  # (p, m) in scaled units
+    Z: torch.Tensor | None  # (r, m) kept for a shared-alpha refit
+
+
+def _fit_block(
+    prep: _Prepared, Y: np.ndarray, y_mean: np.ndarray, y_scale: np.ndarray, *, refit: bool = True
+) -> _BlockResult:
+    """CV scores, best alphas and (if ``refit``) weights for one chunk of voxels."""
+    Yc = torch.as_tensor((Y - y_mean) / y_scale, dtype=prep.dtype, device=prep.device)
+    Z = prep.basis.U.T @ Yc
+    if prep.plan is not None:
+        scores = _loo_scores(prep.basis, prep.plan, Yc, Z)
+    else:
+        scores = _kfold_scores(prep.folds, Yc, prep.fit_intercept)
+    del Yc
+    best = np.argmax(scores, axis=0)
+    if not refit:
+        return _BlockResult(scores, best, None, Z.cpu())
+    return _BlockResult(scores, best, _refit(prep, Z, best), None)
 
 
 def _thin_svd(Xc: torch.Tensor, solver: str) -> _Basis:
@@ -114,12 +179,13 @@ class _LooPlan:
     """What exact LOO needs for every alpha, computed once per fit (see :func:`_loo_plan`)."""
 
     c: torch.Tensor  # (r, k) 1 - d = α / (s² + α), compute dtype
-    w: torch.Tensor  # (n, k) 1 / (1 - H_ii)², compute dtype
+    w: torch.Tensor  # (k, n) 1 / (1 - H_ii)², compute dtype
     full: bool  # the basis spans the whole (centred) sample space: Y_perp = 0 exactly
+    Uc: torch.Tensor | None  # (k, n, r) U * c[:, a] for every alpha (when small)
 
 
 def _loo_plan(
-    basis64: _Basis, alphas: torch.Tensor, intercept: bool, dtype: torch.dtype
+    basis64: _Basis, basis: _Basis, alphas: torch.Tensor, intercept: bool, dtype: torch.dtype
 ) -> _LooPlan:
     """Leverages for every alpha, in float64, written to avoid cancellation.
 
@@ -136,7 +202,8 @@ def _loo_plan(
         outside = torch.zeros_like(outside)
     one_minus_h = U2 @ c + outside.clamp_min(0.0)[:, None]
     w = 1.0 / one_minus_h.clamp_min(1e-300) ** 2
-    return _LooPlan(c=c.to(dtype), w=w.to(dtype), full=full)
+    c = c.to(dtype)
+    return _LooPlan(c=c, w=w.T.contiguous().to(dtype), full=full, Uc=_maybe_scaled(basis.U, c))
 
 
 class RidgeEncoder(RegressorMixin, BaseEstimator):
@@ -291,6 +358,37 @@ class RidgeEncoder(RegressorMixin, BaseEstimator):
         -------
         self
         """
+        X_arr, Y, ravel = self._validated_inputs(X, y)
+        prep = self._prepare(X_arr, groups)
+        y_mean, y_scale = self._y_stats(Y)
+        n, v = Y.shape
+        chunk = self.voxel_chunk_size or _auto_chunk(n, prep.itemsize, len(prep.alphas))
+        coef = np.empty((prep.p, v), dtype=prep.np_dtype)
+        cv_scores = np.empty((len(prep.alphas), v), dtype=np.float64)
+        best = np.empty(v, dtype=np.int64)
+        Zs: list[torch.Tensor] = []  # kept only for a shared alpha (refit after all chunks)
+        starts = range(0, v, chunk)
+        for start in tqdm(
+            starts, desc="ridge voxel chunks", disable=self.verbose <= 0 or len(starts) < 2
+        ):
+            sl = slice(start, min(start + chunk, v))
+            out = _fit_block(prep, Y[:, sl], y_mean[sl], y_scale[sl], refit=self.alpha_per_target)
+            cv_scores[:, sl] = out.cv_scores
+            if self.alpha_per_target:
+                coef[:, sl], best[sl] = out.coef, out.best
+            else:
+                Zs.append(out.Z)
+        if not self.alpha_per_target:
+            best[:] = int(np.argmax(cv_scores.mean(1)))
+            for z, start in zip(Zs, starts):
+                sl = slice(start, min(start + chunk, v))
+                coef[:, sl] = _refit(prep, z.to(prep.device), best[sl])
+        return self._finish(prep, coef, cv_scores, best, y_mean, y_scale, ravel)
+
+    # ------------------------------------------------------------------ fit steps
+    # (also used by cogattn.brain.distributed to fit voxel chunks on a dask cluster)
+    def _validated_inputs(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray, bool]:
+        """Validate parameters and data; record the target labels. Returns (X, Y 2-D, ravel)."""
         self._validate_params()
         X_arr, y_arr, targets, sample_dim, target_dim = _unpack_xy(X, y)
         X_arr, y_arr = validate_data(
@@ -306,13 +404,14 @@ class RidgeEncoder(RegressorMixin, BaseEstimator):
         self._sample_dim = sample_dim
         self._target_dim = target_dim
         ravel = y_arr.ndim == 1
-        Y = y_arr[:, None] if ravel else y_arr
+        return X_arr, (y_arr[:, None] if ravel else y_arr), ravel
+
+    def _prepare(self, X_arr: np.ndarray, groups: Any = None) -> _Prepared:
+        """Everything shared by all voxels: delays, scaling, decompositions, CV plan."""
         alphas = self._check_alphas()
-        delays = None if self.delays_tr is None else _check_delays(self.delays_tr)
-        if delays is not None:
-            X_arr = delay_features(X_arr, delays)
+        if self.delays_tr is not None:
+            X_arr = delay_features(X_arr, _check_delays(self.delays_tr))
         n, p = X_arr.shape
-        v = Y.shape[1]
         dtype = torch.float32 if self.dtype == "float32" else torch.float64
         device = torch.device(self.device)
         solver = self.solver if self.solver != "auto" else ("primal" if n >= p else "kernel")
@@ -322,65 +421,63 @@ class RidgeEncoder(RegressorMixin, BaseEstimator):
                 p,
                 n,
             )
-
-        # ---- centring and standardisation (training statistics only)
         X64 = np.asarray(X_arr, dtype=np.float64)
         x_mean = X64.mean(0) if self.fit_intercept else np.zeros(p)
         x_scale = np.ones(p)
         if self.standardize in ("x", "both"):
             sd = X64.std(0)
             x_scale = np.where(sd > 0, sd, 1.0)
-        Xs = (X64 - x_mean) / x_scale
+        Xs_t = torch.as_tensor((X64 - x_mean) / x_scale, dtype=torch.float64, device=device)
+        basis64 = _thin_svd(Xs_t, solver)
+        basis = _cast(basis64, dtype)
+        alphas_t = torch.as_tensor(alphas, dtype=torch.float64, device=device)
+        loo = isinstance(self.cv, str) and self.cv == "loo"
+        plan = _loo_plan(basis64, basis, alphas_t, self.fit_intercept, dtype) if loo else None
+        folds = None if loo else self._make_folds(Xs_t, alphas_t, dtype, n, groups)
+        s = basis64.s
+        g = (s[:, None] / (s[:, None] ** 2 + alphas_t[None, :])).to(dtype)  # refit filter
+        return _Prepared(
+            basis=basis,
+            plan=plan,
+            folds=folds,
+            g=g,
+            alphas=alphas,
+            solver=solver,
+            x_mean=x_mean,
+            x_scale=x_scale,
+            fit_intercept=self.fit_intercept,
+            dtype=dtype,
+            device=device,
+            n=n,
+            p=p,
+        )
+
+    def _y_stats(self, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        v = Y.shape[1]
         y_mean = Y.mean(0, dtype=np.float64) if self.fit_intercept else np.zeros(v)
         y_scale = np.ones(v)
         if self.standardize in ("y", "both"):
             sd = Y.std(0, dtype=np.float64)
             y_scale = np.where(sd > 0, sd, 1.0)
+        return y_mean, y_scale
 
-        Xs_t = torch.as_tensor(Xs, dtype=torch.float64, device=device)
-        basis64 = _thin_svd(Xs_t, solver)
-        basis = _cast(basis64, dtype)
-        alphas_t = torch.as_tensor(alphas, dtype=torch.float64, device=device)
-        loo = isinstance(self.cv, str) and self.cv == "loo"
-        plan = _loo_plan(basis64, alphas_t, self.fit_intercept, dtype) if loo else None
-        folds = None if loo else self._make_folds(Xs_t, dtype, n, groups)
-        del Xs_t, basis64
-
-        chunk = self.voxel_chunk_size or _auto_chunk(n, 4 if dtype == torch.float32 else 8)
-        coef = np.empty((p, v), dtype=np.float32 if dtype == torch.float32 else np.float64)
-        cv_scores = np.empty((len(alphas), v), dtype=np.float64)
-        Zs: list[torch.Tensor] = []  # kept only for a shared alpha (refit after all chunks)
-        starts = range(0, v, chunk)
-        for start in tqdm(
-            starts, desc="ridge voxel chunks", disable=self.verbose <= 0 or len(starts) < 2
-        ):
-            sl = slice(start, min(start + chunk, v))
-            Yc = torch.as_tensor((Y[:, sl] - y_mean[sl]) / y_scale[sl], dtype=dtype, device=device)
-            Z = basis.U.T @ Yc
-            if loo:
-                scores = _loo_scores(basis, plan, Yc, Z)
-            else:
-                scores = _kfold_scores(folds, Yc, alphas_t, self.fit_intercept)
-            cv_scores[:, sl] = scores
-            if self.alpha_per_target:
-                best = np.argmax(scores, axis=0)
-                coef[:, sl] = _refit(basis, Z, alphas_t, best).cpu().numpy()
-            else:
-                Zs.append(Z.cpu() if device.type != "cpu" else Z)
-            del Yc
-        if self.alpha_per_target:
-            best = np.argmax(cv_scores, axis=0)
-        else:
-            best = np.full(v, int(np.argmax(cv_scores.mean(1))))
-            for z, start in zip(Zs, starts):
-                sl = slice(start, min(start + chunk, v))
-                coef[:, sl] = _refit(basis, z.to(device), alphas_t, best[sl]).cpu().numpy()
-
-        # back to original units: y = ((x - x_mean) / x_scale) @ B * y_scale + y_mean
-        coef *= (y_scale[None, :] / x_scale[:, None]).astype(coef.dtype)
-        intercept = (y_mean - x_mean @ coef).astype(coef.dtype)
+    def _finish(
+        self,
+        prep: _Prepared,
+        coef: np.ndarray,
+        cv_scores: np.ndarray,
+        best: np.ndarray,
+        y_mean: np.ndarray,
+        y_scale: np.ndarray,
+        ravel: bool,
+    ) -> RidgeEncoder:
+        """Back to original units and set the fitted attributes."""
+        # y = ((x - x_mean) / x_scale) @ B * y_scale + y_mean
+        coef *= (y_scale[None, :] / prep.x_scale[:, None]).astype(coef.dtype)
+        intercept = (y_mean - prep.x_mean @ coef).astype(coef.dtype)
+        alphas = prep.alphas
         self.alphas_ = alphas
-        self.solver_ = solver
+        self.solver_ = prep.solver
         self.best_alpha_index_ = best
         self.cv_scores_ = cv_scores
         if ravel:
@@ -411,7 +508,9 @@ class RidgeEncoder(RegressorMixin, BaseEstimator):
             )
         return arr
 
-    def _make_folds(self, Xs: torch.Tensor, dtype: torch.dtype, n: int, groups: Any) -> list[_Fold]:
+    def _make_folds(
+        self, Xs: torch.Tensor, alphas: torch.Tensor, dtype: torch.dtype, n: int, groups: Any
+    ) -> list[_Fold]:
         cv = check_cv(self.cv)
         folds = []
         for train, val in cv.split(np.zeros((n, 1)), None, groups):
@@ -427,8 +526,9 @@ class RidgeEncoder(RegressorMixin, BaseEstimator):
             mu = Xt.mean(0) if self.fit_intercept else torch.zeros_like(Xt[0])
             sub_solver = "primal" if len(train) >= Xs.shape[1] else "kernel"
             b = _thin_svd(Xt - mu, sub_solver)
-            M = (Xs[va] - mu) @ b.V
-            folds.append(_Fold(tr, va, b.U.to(dtype), b.s.to(dtype), M.to(dtype)))
+            M = ((Xs[va] - mu) @ b.V).to(dtype)
+            g = (b.s[:, None] / (b.s[:, None] ** 2 + alphas[None, :])).to(dtype)
+            folds.append(_Fold(tr, va, b.U.to(dtype), M, g, _maybe_scaled(M, g)))
         return folds
 
     # ------------------------------------------------------------------ predict / score
@@ -529,50 +629,65 @@ class RidgeEncoder(RegressorMixin, BaseEstimator):
 
 
 # ---------------------------------------------------------------------- numerical kernels
+def _alpha_batch(rows: int, m: int, k: int, itemsize: int) -> int:
+    """How many alphas share one batched product (buffer ``b × rows × m`` ≤ working set)."""
+    return int(max(1, min(k, _WORK_BYTES // max(1, rows * m * itemsize))))
+
+
 def _loo_scores(basis: _Basis, plan: _LooPlan, Yc: torch.Tensor, Z: torch.Tensor) -> np.ndarray:
     """Negative mean squared exact-LOO error, (n_alphas, n_chunk).
 
     Residuals are formed as ``Y_perp + U diag(α/(s²+α)) Z`` (``Y_perp = Y - U Z``, exactly 0
     when the basis spans the sample space): no cancellation when the fit nearly interpolates.
+    Alphas are batched into a few large batched products (few, large kernels).
     """
-    n = Yc.shape[0]
+    n, m = Yc.shape
+    r = basis.U.shape[1]
     k = plan.c.shape[1]
-    out = torch.empty((k, Yc.shape[1]), dtype=torch.float64, device=Yc.device)
-    Yp = torch.zeros_like(Yc) if plan.full else torch.addmm(Yc, basis.U, Z, alpha=-1.0)
-    buf = torch.empty_like(Yc)
-    for a in range(k):
-        torch.addmm(Yp, basis.U * plan.c[:, a], Z, out=buf)  # residuals (I - H_α) Y
-        buf.square_()
-        out[a] = (plan.w[:, a] @ buf).to(torch.float64)
-    return (-out / n).cpu().numpy()
+    out = torch.empty((k, m), dtype=Yc.dtype, device=Yc.device)
+    Yp = None if plan.full else torch.addmm(Yc, basis.U, Z, alpha=-1.0)
+    step = _alpha_batch(n, m, k, Yc.element_size())
+    for a0 in range(0, k, step):
+        a1 = min(k, a0 + step)
+        Uc = plan.Uc[a0:a1] if plan.Uc is not None else _scaled(basis.U, plan.c, a0, a1)
+        Zb = Z.expand(a1 - a0, r, m)
+        if Yp is None:
+            R = torch.bmm(Uc, Zb)  # residuals (I - H_α) Y, (b, n, m)
+        else:
+            R = torch.baddbmm(Yp.expand(a1 - a0, n, m), Uc, Zb)
+        R.square_()
+        out[a0:a1] = torch.bmm(plan.w[a0:a1, None, :], R)[:, 0, :]  # Σ_i w_i r_i²
+        del R
+    return (-out.to(torch.float64) / n).cpu().numpy()
 
 
-def _kfold_scores(
-    folds: list[_Fold], Yc: torch.Tensor, alphas: torch.Tensor, intercept: bool
-) -> np.ndarray:
+def _kfold_scores(folds: list[_Fold], Yc: torch.Tensor, intercept: bool) -> np.ndarray:
     """Negative validation MSE averaged over folds, (n_alphas, n_chunk)."""
-    total = torch.zeros((alphas.numel(), Yc.shape[1]), dtype=torch.float64, device=Yc.device)
+    k = folds[0].g.shape[1]
+    m = Yc.shape[1]
+    total = torch.zeros((k, m), dtype=torch.float64, device=Yc.device)
     for f in folds:
-        Yt = Yc[f.train]
-        nu = Yt.mean(0) if intercept else torch.zeros_like(Yt[0])
-        Z = f.U.T @ (Yt - nu)
-        Yv = Yc[f.val] - nu
-        s = f.s.to(torch.float64)
-        g = (s[:, None] / (s[:, None] ** 2 + alphas[None, :])).to(Yc.dtype)  # (r, k)
-        buf = torch.empty_like(Yv)
-        for a in range(alphas.numel()):
-            torch.addmm(Yv, f.M * g[:, a], Z, alpha=-1.0, out=buf)
-            total[a] += buf.square_().mean(0).to(torch.float64)
+        Yt = Yc.index_select(0, f.train)
+        Z = f.U.T @ Yt  # U ⊥ 1 (centred on the training fold): no need to centre Yt
+        Yv = Yc.index_select(0, f.val)
+        if intercept:
+            Yv -= Yt.mean(0)
+        del Yt
+        nv, r = f.M.shape
+        step = _alpha_batch(nv, m, k, Yc.element_size())
+        for a0 in range(0, k, step):
+            a1 = min(k, a0 + step)
+            Mg = f.Mg[a0:a1] if f.Mg is not None else _scaled(f.M, f.g, a0, a1)
+            R = torch.baddbmm(Yv.expand(a1 - a0, nv, m), Mg, Z.expand(a1 - a0, r, m), alpha=-1.0)
+            total[a0:a1] += torch.linalg.vector_norm(R, dim=1).to(torch.float64) ** 2 / nv
+            del R
     return (-total / len(folds)).cpu().numpy()
 
 
-def _refit(basis: _Basis, Z: torch.Tensor, alphas: torch.Tensor, best: np.ndarray) -> torch.Tensor:
+def _refit(prep: _Prepared, Z: torch.Tensor, best: np.ndarray) -> np.ndarray:
     """Weights ``V diag(s/(s²+α_v)) Z_v`` for each column's chosen alpha, (p, n_chunk)."""
-    s = basis.s.to(torch.float64)
-    g = s[:, None] / (s[:, None] ** 2 + alphas[None, :])  # (r, k)
     idx = torch.as_tensor(best, device=Z.device, dtype=torch.long)
-    G = g[:, idx].to(Z.dtype)  # (r, m)
-    return basis.V @ (G * Z)
+    return (prep.basis.V @ (prep.g[:, idx] * Z)).cpu().numpy()
 
 
 # ---------------------------------------------------------------------- input handling
@@ -644,5 +759,7 @@ def _unpack_xy(X: Any, y: Any) -> tuple[Any, Any, xr.Dataset | None, str | None,
     return X_arr, y_arr, template, sdim, tdim
 
 
-def _auto_chunk(n: int, itemsize: int) -> int:
-    return max(1, math.floor(_CHUNK_BYTES / (max(n, 1) * itemsize)))
+def _auto_chunk(n: int, itemsize: int, k: int) -> int:
+    """Voxels per chunk so that the chunk's buffers (about ``(k + 3) × n × chunk`` numbers)
+    stay near the working-set target."""
+    return max(64, math.floor(_WORK_BYTES / (max(n, 1) * itemsize * (k + 3))))
