@@ -22,7 +22,12 @@ __all__ = ["DEMO_STEPS", "run_demo"]
 logger = logging.getLogger(__name__)
 
 # (figure name, options) run by `make demo`, in order.
-DEMO_STEPS: tuple[tuple[str, dict], ...] = (("data-summary", {}), ("compare-scanpaths", {}))
+DEMO_STEPS: tuple[tuple[str, dict], ...] = (
+    ("data-summary", {}),
+    ("compare-scanpaths", {}),
+    ("rsa-profile", {}),
+    ("encoder-comparison", {}),
+)
 
 
 def run_demo(

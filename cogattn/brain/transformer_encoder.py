@@ -857,8 +857,8 @@ class TransformerBrainEncoder(BaseEstimator):
         if values.shape != pred.shape:
             raise ValueError(f"y has shape {values.shape}, predictions {pred.shape}")
         r = pearson_r(values, pred)
-        r.name = "pearson_r"
-        r.attrs = {"metric": "pearson r (cogattn.brain.metrics.pearson_r)"}
+        r.name = "r"
+        r.attrs = {"scoring": "Pearson r"}
         return r
 
     # ---------------------------------------------------------------- routing maps

@@ -72,6 +72,10 @@ _REGISTRY = Registry("figure", entry_point_group="cogattn.figures")
 _BUILTIN: dict[str, str] = {
     "data-summary": "cogattn.figures.data_summary:RECIPE",
     "compare-scanpaths": "cogattn.figures.compare_scanpaths:RECIPE",
+    "rsa-profile": "cogattn.figures.rsa_profile:RECIPE",
+    "encoder-comparison": "cogattn.figures.encoder_comparison:RECIPE",
+    "search-asymmetry": "cogattn.figures.search_asymmetry:RECIPE",
+    "search-displays": "cogattn.figures.search_displays:RECIPE",
 }
 for _name, _target in _BUILTIN.items():
     _REGISTRY.add(_name, _target)

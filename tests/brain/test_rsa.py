@@ -315,3 +315,45 @@ def test_rsa_profile_ranks_layers_and_reports_conventions(rng):
     assert np.isnan(sq["ci_low"]).all()
     with pytest.raises(ValueError, match="stimuli"):
         rsa.rsa_profile({"x": layers["good"][:5, :5]}, {"roiA": subjects}, n_bootstrap=0)
+
+
+def test_fast_bootstrap_ranks_equal_explicit_resampling(rng):
+    """The weighted-rank shortcut equals Spearman on explicitly resampled entries (with ties)."""
+    stack = _random_rdms(rng, 4, 12)
+    vec = rsa.rdm_vectors(stack)
+    vec[0] = np.round(vec[0], 1)  # ties
+    for seed in range(5):
+        idx = np.random.default_rng(seed).integers(0, 12, 12)
+        pairs = rsa.resampled_pair_index(idx, 12)
+        w = np.bincount(pairs, minlength=vec.shape[1]).astype(float)
+        ranks = rsa._WeightedSpearman(vec).ranks(w)
+        got = rsa._weighted_pearson(ranks[:2], ranks[2:], w)
+        expected = rsa.compare_vectors(vec[:2, pairs], vec[2:, pairs])
+        np.testing.assert_allclose(got, expected, atol=1e-12)
+
+
+# ------------------------------------------------------------------------------ figure, example
+def test_rsa_profile_figure_small(tmp_path, shared_data, monkeypatch):
+    from cogattn.figures import make_figure, replot_figure
+
+    monkeypatch.setenv("COGATTN_SHARED_DATA", str(shared_data))
+    result = make_figure("rsa-profile", tmp_path, small=True)
+    assert result.figure_path.is_file() and result.data_path.is_file()
+    assert "RANDOM" in result.report and "noise ceiling" in result.report
+    ds = xr.open_dataset(result.data_path)
+    assert ds["score"].dims == ("layer", "roi") and "pixels" in ds["layer"].values
+    assert ds.attrs["convention"] == "rsatoolbox"
+    assert ((ds["noise_lower"] >= 0) & (ds["noise_lower"] <= ds["noise_upper"])).all()
+    ds.close()
+    again = replot_figure("rsa-profile", result.data_path, tmp_path / "replot")
+    assert again.figure_path.is_file()
+
+
+def test_rsa_profile_example_runs_small(shared_data, monkeypatch):
+    import runpy
+    from pathlib import Path
+
+    monkeypatch.setenv("COGATTN_SHARED_DATA", str(shared_data))
+    monkeypatch.setenv("COGATTN_EXAMPLE_SMALL", "1")
+    path = Path(__file__).resolve().parents[2] / "examples" / "brain" / "plot_rsa_profile.py"
+    runpy.run_path(str(path), run_name="__main__")

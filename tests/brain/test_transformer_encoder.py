@@ -252,3 +252,27 @@ def test_fits_from_images_through_a_backbone(rng):
     assert enc.queries_ == [("A", "lh"), ("rest", "lh")]
     maps = enc.routing_maps(images[:2])
     assert maps.sizes["y"] == 4 and maps.sizes["x"] == 4
+
+
+def test_encoder_comparison_figure_small(tmp_path):
+    from cogattn.figures import make_figure, replot_figure
+
+    result = make_figure("encoder-comparison", tmp_path, small=True)
+    assert result.figure_path.is_file() and "routing" in result.report
+    ds = xr.open_dataset(result.data_path)
+    assert ds["r_mean"].dims == ("mode", "model", "roi")
+    assert set(ds["model"].values) == {"ridge", "spatial_feature", "transformer"}
+    assert "rest" in ds["roi"].values
+    ds.close()
+    assert replot_figure(
+        "encoder-comparison", result.data_path, tmp_path / "re"
+    ).figure_path.is_file()
+
+
+def test_encoder_comparison_example_runs_small(monkeypatch):
+    import runpy
+    from pathlib import Path
+
+    monkeypatch.setenv("COGATTN_EXAMPLE_SMALL", "1")
+    path = Path(__file__).resolve().parents[2] / "examples" / "brain" / "plot_encoder_comparison.py"
+    runpy.run_path(str(path), run_name="__main__")
