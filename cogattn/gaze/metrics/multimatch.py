@@ -311,6 +311,7 @@ def _prepare(fix: np.ndarray, cfg: MultiMatchConfig) -> dict[str, np.ndarray]:
 
 
 _FEATURES = ("x", "y", "lenx", "leny", "theta", "rho", "dur")
+_CHUNK_CELLS = 2_000_000
 
 
 def _align_batch(
@@ -318,8 +319,8 @@ def _align_batch(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Cheapest monotone paths for many padded cost matrices at once.
 
-    Costs are accumulated along anti-diagonals (stored skewed, ``E[p, d, i]`` = cell
-    ``(i, d − i)``) with exactly the per-pair operations (``min`` of the three predecessors,
+    Costs are accumulated along anti-diagonals (stored skewed: one row per diagonal, the
+    cell ``(i, d − i)`` at column ``i``) with exactly the per-pair operations (``min`` of the three predecessors,
     then ``+ cost``), so the sums are bitwise those of :func:`_align` and of the
     reference's Dijkstra; the predecessor preference (diagonal, up, left) is the same too.
 
@@ -335,27 +336,26 @@ def _align_batch(
     n_pairs, rows, cols = cost.shape
     n_diag = rows + cols - 1
     inf = np.inf
-    # skewed costs: C[p, d, i] = cost[p, i, d - i] (inf outside the matrix)
+    # skewed costs: skew[d, p, i] = cost[p, i, d - i] (inf outside the matrix)
     d_idx = np.arange(n_diag)[:, None]
     i_idx = np.arange(rows)[None, :]
     j_idx = d_idx - i_idx
     inside = (j_idx >= 0) & (j_idx < cols)
-    skew = np.full((n_pairs, n_diag, rows), inf)
-    skew[:, inside] = cost[:, np.broadcast_to(i_idx, inside.shape)[inside], j_idx[inside]]
-    acc = np.full((n_pairs, n_diag, rows), inf)
-    acc[:, 0, 0] = 0.0
-    tmp = np.empty((n_pairs, max(rows - 1, 0)))
+    skew = np.full((n_diag, n_pairs, rows), inf)
+    di, ii = np.nonzero(inside)
+    skew[di, :, ii] = cost[:, ii, j_idx[di, ii]].T
+    # acc[D, p, c] = accumulated cost of cell (c - 1, D - 1 - (c - 1)); D = 0 and c = 0 are
+    # inf padding so that every predecessor is a plain (contiguous) slice
+    width = rows + 1
+    acc = np.full((n_diag + 1, n_pairs, width), inf)
+    acc[1, :, 1] = 0.0
+    tmp = np.empty((n_pairs, rows))
     for d in range(1, n_diag):
-        prev1 = acc[:, d - 1]
-        cur = acc[:, d]
-        np.add(prev1[:, 0], skew[:, d, 0], out=cur[:, 0])  # first row: only "left"
-        if rows > 1:
-            if d >= 2:
-                np.minimum(acc[:, d - 2, :-1], prev1[:, :-1], out=tmp)  # diagonal, up
-            else:
-                tmp[:] = prev1[:, :-1]
-            np.minimum(tmp, prev1[:, 1:], out=tmp)  # left
-            np.add(tmp, skew[:, d, 1:], out=cur[:, 1:])
+        big = d + 1
+        np.minimum(acc[big - 2, :, :-1], acc[big - 1, :, :-1], out=tmp)  # diagonal, up
+        np.minimum(tmp, acc[big - 1, :, 1:], out=tmp)  # left
+        np.add(tmp, skew[d], out=acc[big, :, 1:])
+    flat = acc.ravel()
     # backtrack from (n-1, m-1), preferring diagonal, then up, then left (as _align)
     pairs = np.arange(n_pairs)
     d = (n - 1) + (m - 1)
@@ -365,19 +365,17 @@ def _align_batch(
     tie = np.zeros(n_pairs, dtype=bool)
     active = d > 0
     while active.any():
-        has_up = i >= 1
-        im1 = np.maximum(i - 1, 0)
-        a = np.where(has_up & (d >= 2), acc[pairs, np.maximum(d - 2, 0), im1], inf)
-        b = np.where(has_up, acc[pairs, np.maximum(d - 1, 0), im1], inf)
-        c = acc[pairs, np.maximum(d - 1, 0), i]
+        base_prev = ((d - 1) * n_pairs + pairs) * width  # diagonal d-2 (padded index d-1)
+        base = (d * n_pairs + pairs) * width  # diagonal d-1 (padded index d)
+        a = np.take(flat, np.maximum(base_prev, 0) + i)  # (i-1, j-1)
+        b = np.take(flat, base + i)  # (i-1, j)
+        c = np.take(flat, base + i + 1)  # (i, j-1)
         best = np.minimum(np.minimum(a, b), c)
         is_a = a == best
         is_b = b == best
         tie |= active & ((is_a.astype(np.int8) + is_b + (c == best)) > 1)
-        step_d = np.where(is_a, 2, 1)
-        step_i = np.where(is_a | is_b, 1, 0)
-        d = np.where(active, d - step_d, d)
-        i = np.where(active, i - step_i, i)
+        d = np.where(active, d - np.where(is_a, 2, 1), d)
+        i = np.where(active & (is_a | is_b), i - 1, i)
         path_i.append(np.where(active, i, -1))
         path_d.append(np.where(active, d, -1))
         active = d > 0
@@ -610,12 +608,17 @@ def multimatch_many(
     size = np.maximum(n_sac[ia[todo]], n_sac[ib[todo]])
     todo = todo[np.lexsort((n_sac[ia[todo]], size))]
     size = np.maximum(n_sac[ia[todo]], n_sac[ib[todo]])
-    # chunks of similar sizes (little padding), at most chunk_size pairs each
+    # consecutive chunks of the size-sorted pairs: at most chunk_size pairs and about
+    # _CHUNK_CELLS padded cells each (few, large batches: the cost is per anti-diagonal)
     start = 0
     while start < len(todo):
-        limit = 1.5 * size[start] + 4
-        stop = int(np.searchsorted(size, limit, side="right"))
-        stop = min(max(stop, start + 1), start + chunk_size)
+        stop = start + 1
+        while (
+            stop < len(todo)
+            and stop - start < chunk_size
+            and (stop + 1 - start) * int(size[stop]) ** 2 <= _CHUNK_CELLS
+        ):
+            stop += 1
         sel = todo[start:stop]
         n = n_sac[ia[sel]]
         m = n_sac[ib[sel]]

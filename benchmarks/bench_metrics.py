@@ -1,0 +1,244 @@
+"""Scanpath metrics: cogattn vs multimatch-gaze and scikit-learn's MeanShift, side by side.
+
+1. MultiMatch on the studyforrest fixation vectors (55 segment pairs, 1280×720):
+   multimatch-gaze ``docomparison`` per pair vs ``cogattn.gaze.metrics.multimatch`` per pair
+   and ``multimatch_many`` on all pairs at once — identical values (largest difference
+   printed), median time per pair, speed ratios.
+2. MultiMatch human–human on COCO-Search18 val (9,948 pairs, 512×320): multimatch-gaze on a
+   random subset (per-pair time extrapolated) vs ``multimatch_many`` on all pairs.
+3. Sequence-score clustering on COCO-Search18 val: the published recipe written with
+   ``sklearn.cluster.MeanShift`` on a subset of image–task groups (identical clusters
+   checked; time extrapolated to the 326 groups) vs cogattn's vectorised recipe, then the
+   whole human–human sequence score (29,304 ordered pairs; README value 0.4956).
+
+Usage::
+
+    python benchmarks/bench_metrics.py            # full (several minutes: sklearn is slow)
+    python benchmarks/bench_metrics.py --quick    # subsets, < 1 min
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+COCO = "coco_search18_tp_val/coco_search18_fixations_TP_validation_split1.json"
+FIXVEC = "studyforrest_multimatch_fixvectors"
+
+
+def timed(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
+    """Median wall time over ``repeats`` runs, and the last result."""
+    times, out = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), out
+
+
+def _rec(a: np.ndarray):
+    return np.rec.fromarrays([a[:, 0], a[:, 1], a[:, 2]], names="start_x,start_y,duration")
+
+
+def studyforrest_pairs(root: Path) -> list[tuple[np.ndarray, np.ndarray]]:
+    pairs = []
+    for seg in range(55):
+        a = np.loadtxt(root / FIXVEC / f"segment_{seg}_sub-01.tsv", skiprows=1)
+        b = np.loadtxt(root / FIXVEC / f"segment_{seg}_sub-19.tsv", skiprows=1)
+        a[:, 2] *= 1000.0  # seconds -> ms (MultiMatch's duration similarity is a ratio)
+        b[:, 2] *= 1000.0
+        pairs.append((a, b))
+    return pairs
+
+
+def coco_groups(root: Path) -> dict[tuple[str, str], list[np.ndarray]]:
+    """Raw COCO-Search18 val scanpaths per image–task, rescaled to 512×320 (README recipe)."""
+    groups: dict[tuple[str, str], list[np.ndarray]] = defaultdict(list)
+    for r in json.loads((root / COCO).read_text()):
+        groups[(r["name"], r["task"])].append(
+            np.stack(
+                [
+                    np.array(r["X"]) * 512 / 1680,
+                    np.array(r["Y"]) * 320 / 1050,
+                    np.array(r["T"], float),
+                ],
+                axis=1,
+            )
+        )
+    return dict(groups)
+
+
+def bench_multimatch_studyforrest(root: Path, repeats: int) -> None:
+    import multimatch_gaze
+
+    from cogattn.gaze.metrics import multimatch, multimatch_many
+
+    pairs = studyforrest_pairs(root)
+    size = (1280, 720)
+    t_ref, ref = timed(
+        lambda: np.array(
+            [
+                multimatch_gaze.docomparison(_rec(a), _rec(b), screensize=list(size))
+                for a, b in pairs
+            ],
+            float,
+        ),
+        repeats,
+    )
+    t_one, one = timed(
+        lambda: np.array([list(multimatch(a, b, screen_size_px=size).values()) for a, b in pairs]),
+        repeats,
+    )
+    t_many, many = timed(lambda: multimatch_many(pairs, screen_size_px=size), repeats)
+    n = len(pairs)
+    print(f"MultiMatch, studyforrest ({n} pairs, {repeats} repeats, median):")
+    print(f"  multimatch-gaze          {t_ref / n * 1e3:8.3f} ms/pair")
+    print(f"  cogattn multimatch       {t_one / n * 1e3:8.3f} ms/pair  x{t_ref / t_one:6.1f}")
+    print(f"  cogattn multimatch_many  {t_many / n * 1e3:8.3f} ms/pair  x{t_ref / t_many:6.1f}")
+    print(
+        f"  max |difference| vs multimatch-gaze: single {np.abs(one - ref).max():.1e}, "
+        f"batched {np.abs(many - ref).max():.1e}"
+    )
+    print(
+        f"  segment 10: {np.round(one[10], 4).tolist()} (README [0.9908, 0.699, 0.9893, 0.9477, 0.6556])"
+    )
+
+
+def bench_multimatch_coco(groups: dict, n_ref: int, repeats: int) -> None:
+    import multimatch_gaze
+
+    from cogattn.gaze.metrics import multimatch_many
+
+    pairs = [
+        (g[i], g[j])
+        for g in groups.values()
+        for i in range(len(g))
+        for j in range(i + 1, len(g))
+        if len(g[i]) >= 3 and len(g[j]) >= 3
+    ]
+    pick = np.random.default_rng(0).choice(len(pairs), min(n_ref, len(pairs)), replace=False)
+    t_ref, ref = timed(
+        lambda: np.array(
+            [
+                multimatch_gaze.docomparison(
+                    _rec(pairs[k][0]), _rec(pairs[k][1]), screensize=[512, 320]
+                )
+                for k in pick
+            ],
+            float,
+        ),
+        1,
+    )
+    t_many, many = timed(lambda: multimatch_many(pairs, screen_size_px=(512, 320)), repeats)
+    per_ref = t_ref / len(pick)
+    per_mine = t_many / len(pairs)
+    print(f"MultiMatch, COCO-Search18 val human-human ({len(pairs)} pairs):")
+    print(
+        f"  multimatch-gaze          {per_ref * 1e3:8.3f} ms/pair (on {len(pick)} pairs)"
+        f" -> {per_ref * len(pairs):.1f} s for all"
+    )
+    print(
+        f"  cogattn multimatch_many  {per_mine * 1e3:8.3f} ms/pair, {t_many:.2f} s for all"
+        f"  x{per_ref / per_mine:6.1f}"
+    )
+    print(f"  max |difference| on the subset: {np.abs(many[pick] - ref).max():.1e}")
+    print(
+        f"  mean {np.round(many.mean(0), 4).tolist()} "
+        "(README [0.9408, 0.7366, 0.9286, 0.9067, 0.6807])"
+    )
+
+
+def _sklearn_recipe(paths: list[np.ndarray]):
+    from sklearn.cluster import MeanShift, estimate_bandwidth
+
+    x = np.concatenate([p[:, :2] for p in paths])
+    bw = estimate_bandwidth(x)
+    best_rate, best = -np.inf, None
+    splits = np.cumsum([len(p) for p in paths])[:-1]
+    for f in (0.2, 0.5, 0.8, 1.0, 1.2, 1.5, 1.8):
+        ms = MeanShift(bandwidth=bw * f if bw > 0 else None).fit(x)
+        n_b = n_w = 0
+        for lab in np.split(ms.predict(x), splits):
+            same = int((lab[1:] == lab[:-1]).sum())
+            n_w += same
+            n_b += len(lab) - 1 - same
+        rate = (n_b - n_w) / len(ms.cluster_centers_)
+        if rate > best_rate:
+            best_rate, best = rate, ms
+    return best
+
+
+def bench_sequence_score(groups: dict, n_sklearn: int) -> None:
+    from cogattn.gaze.metrics import batch_nw_similarity, cluster_fixations
+
+    keys = sorted(groups)
+    sub = [keys[k] for k in np.linspace(0, len(keys) - 1, n_sklearn).astype(int)]
+    start = time.perf_counter()
+    ref = {k: _sklearn_recipe(groups[k]) for k in sub}
+    t_sk = (time.perf_counter() - start) / len(sub)
+    same = all(
+        np.array_equal(
+            cluster_fixations(groups[k]).labels(np.concatenate(groups[k])[:, :2]),
+            ref[k].predict(np.concatenate(groups[k])[:, :2]),
+        )
+        for k in sub
+    )
+    start = time.perf_counter()
+    clusters = {k: cluster_fixations(groups[k]) for k in keys}
+    t_cluster = time.perf_counter() - start
+    left, right = [], []
+    for k in keys:
+        strings = [clusters[k].labels(p)[:7] for p in groups[k]]
+        for i, si in enumerate(strings):
+            for j, sj in enumerate(strings):
+                if i != j:
+                    left.append(si)
+                    right.append(sj)
+
+    def pad(strings: list[np.ndarray], fill: int) -> tuple[np.ndarray, np.ndarray]:
+        out = np.full((len(strings), 7), fill)
+        for k, s in enumerate(strings):
+            out[k, : len(s)] = s
+        return out, np.array([len(s) for s in strings])
+
+    a, la = pad(left, -1)
+    b, lb = pad(right, -2)
+    ss = float(batch_nw_similarity(a, la, b, lb).mean())
+    t_total = time.perf_counter() - start
+    print(f"Sequence score, COCO-Search18 val ({len(keys)} image-task groups, {len(left)} pairs):")
+    print(
+        f"  sklearn MeanShift recipe {t_sk:8.3f} s/group (on {len(sub)} groups) -> "
+        f"{t_sk * len(keys):.0f} s for all groups"
+    )
+    print(
+        f"  cogattn recipe           {t_cluster / len(keys):8.3f} s/group, clustering "
+        f"{t_cluster:.1f} s, whole SS {t_total:.1f} s  x{t_sk * len(keys) / t_cluster:6.1f}"
+    )
+    print(f"  identical labels on the sklearn subset: {same}")
+    print(f"  human-human SS = {ss:.4f} (README 0.4956)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="subsets, < 1 min")
+    args = parser.parse_args(argv)
+    from cogattn.data.paths import shared_data_dir
+
+    root = shared_data_dir()
+    repeats = 1 if args.quick else 3
+    bench_multimatch_studyforrest(root, repeats)
+    groups = coco_groups(root)
+    bench_multimatch_coco(groups, n_ref=200 if args.quick else 2000, repeats=repeats)
+    bench_sequence_score(groups, n_sklearn=2 if args.quick else 30)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
