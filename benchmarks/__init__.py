@@ -1,0 +1,1 @@
+"""Speed and accuracy benchmarks (``make bench`` runs ``python -m benchmarks``)."""
