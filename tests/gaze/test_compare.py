@@ -86,6 +86,22 @@ def test_compare_equals_pair_functions(toy):
     assert out["image"].values.tolist() == ["a.jpg", "b.jpg"]
 
 
+def test_semantic_sequence_score_dataset(toy):
+    from cogattn.gaze.metrics import semantic_sequence_score
+
+    seg = np.zeros((50, 100), dtype=np.int64)  # maps at half the image resolution
+    seg[:, 50:] = 3
+    seg[25:, :] += 10
+    maps = {"a.jpg": seg, "b.jpg": seg[::-1]}
+    res = human_consistency(toy, "semantic_sequence_score", segmentation_maps=maps)
+    idx, humans = _group(toy, "a.jpg")
+    half = [h[:, :2] / 2 for h in humans]
+    want = np.mean([semantic_sequence_score(half[0], h, segmentation_map=seg) for h in half[1:]])
+    assert res["score"].values[idx[0], 0] == pytest.approx(want)
+    out = compare(toy.isel(trial=[0]), toy, "semantic_sequence_score", segmentation_maps={})
+    assert np.isnan(out["score"].values).all()  # no map for the image: undefined
+
+
 def test_compare_rescales_model_to_human_frame(toy):
     model = toy.isel(trial=[1]).scanpath.rescale(100, 50)
     ref = compare(toy.isel(trial=[1]), toy, ["sequence_score", "multimatch_vector"])
