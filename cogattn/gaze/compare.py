@@ -34,11 +34,16 @@ from tqdm.auto import tqdm
 
 from cogattn.data import validate_scanpaths
 from cogattn.gaze.metrics._checks import check_option
-from cogattn.gaze.metrics.alignment import batch_nw_similarity, string_edit_distance
+from cogattn.gaze.metrics.alignment import (
+    batch_levenshtein,
+    batch_needleman_wunsch,
+    batch_nw_similarity,
+    grid_string,
+)
 from cogattn.gaze.metrics.clustering import ClusterConfig, FixationClusters, cluster_fixations
 from cogattn.gaze.metrics.distances import dtw, frechet
 from cogattn.gaze.metrics.multimatch import MULTIMATCH_DIMENSIONS, MultiMatchConfig, multimatch_many
-from cogattn.gaze.metrics.scanmatch import scanmatch
+from cogattn.gaze.metrics.scanmatch import scanmatch_sequence, scanmatch_substitution_matrix
 from cogattn.gaze.metrics.search_efficiency import (
     cumulative_target_found,
     probability_mismatch,
@@ -235,25 +240,19 @@ def _pair_metric_values(
         for k, dim in enumerate(MULTIMATCH_DIMENSIONS):
             if f"multimatch_{dim}" in mm:
                 out[f"multimatch_{dim}"] = values[:, k]
+    for name in ("scanmatch", "scanmatch_duration"):
+        if name in names:
+            out[name] = _batched_scanmatch(
+                pairs, frames, cfg, tempbin_ms=cfg.tempbin_ms if name.endswith("_duration") else 0
+            )
+    if "sed" in names:
+        out["sed"] = _batched_strings(
+            pairs,
+            frames,
+            lambda arr, f: grid_string(arr, screen_size_px=tuple(f), grid=cfg.sed_grid),
+            lambda sa, la, sb, lb: batch_levenshtein(sa, la, sb, lb).astype(float),
+        )
     funcs: dict[str, Callable[[np.ndarray, np.ndarray, np.ndarray], float]] = {
-        "scanmatch": lambda a, b, f: scanmatch(
-            a,
-            b,
-            screen_size_px=tuple(f),
-            grid=cfg.scanmatch_grid,
-            threshold=cfg.scanmatch_threshold,
-        ),
-        "scanmatch_duration": lambda a, b, f: scanmatch(
-            a,
-            b,
-            screen_size_px=tuple(f),
-            grid=cfg.scanmatch_grid,
-            threshold=cfg.scanmatch_threshold,
-            tempbin_ms=cfg.tempbin_ms,
-        ),
-        "sed": lambda a, b, f: string_edit_distance(
-            a, b, screen_size_px=tuple(f), grid=cfg.sed_grid
-        ),
         "dtw": lambda a, b, f: dtw(a, b),
         "frechet": lambda a, b, f: frechet(a, b),
     }
@@ -275,6 +274,75 @@ def _pair_metric_values(
         scores[missing] = np.nan
         out["semantic_sequence_score"] = scores
     return out
+
+
+_CHUNK_CELLS = 4_000_000
+
+
+def _batched_strings(
+    pairs: list[tuple[np.ndarray, np.ndarray]],
+    frames: np.ndarray,
+    encode: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    score: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray],
+) -> np.ndarray:
+    """Encode each distinct scanpath once, then score string pairs in size-sorted chunks."""
+    cache: dict[int, np.ndarray] = {}
+
+    def code(arr: np.ndarray, frame: np.ndarray) -> np.ndarray:
+        key = id(arr)
+        if key not in cache:
+            cache[key] = np.asarray(encode(arr, frame), dtype=np.int64)
+        return cache[key]
+
+    left = [code(a, f) for (a, _), f in zip(pairs, frames)]
+    right = [code(b, f) for (_, b), f in zip(pairs, frames)]
+    la = np.array([len(x) for x in left], dtype=np.int64)
+    lb = np.array([len(x) for x in right], dtype=np.int64)
+    out = np.full(len(pairs), np.nan)
+    order = np.argsort(np.maximum(la, lb), kind="stable")
+    start = 0
+    while start < len(order):
+        stop = start + 1
+        while (
+            stop < len(order)
+            and (stop + 1 - start) * int(max(la[order[stop]], lb[order[stop]], 1)) ** 2
+            <= _CHUNK_CELLS
+        ):
+            stop += 1
+        sel = order[start:stop]
+        sa, _ = _pad_strings([left[k] for k in sel])
+        sb, _ = _pad_strings([right[k] for k in sel])
+        out[sel] = score(sa, la[sel], sb, lb[sel])
+        start = stop
+    return out
+
+
+def _batched_scanmatch(
+    pairs: list[tuple[np.ndarray, np.ndarray]],
+    frames: np.ndarray,
+    cfg: CompareConfig,
+    *,
+    tempbin_ms: float,
+) -> np.ndarray:
+    """:func:`cogattn.gaze.metrics.scanmatch` for many pairs (batched alignment)."""
+    sub = scanmatch_substitution_matrix(cfg.scanmatch_grid, cfg.scanmatch_threshold)
+
+    def score(sa: np.ndarray, la: np.ndarray, sb: np.ndarray, lb: np.ndarray) -> np.ndarray:
+        sa = np.maximum(sa, 0)  # padding (-1) is never read; keep indices valid
+        sb = np.maximum(sb, 0)
+        f = batch_needleman_wunsch(sub[sa[:, :, None], sb[:, None, :]], la, lb)
+        longest = np.maximum(la, lb)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(longest > 0, f / (sub.max() * longest), np.nan)
+
+    return _batched_strings(
+        pairs,
+        frames,
+        lambda arr, f: scanmatch_sequence(
+            arr, screen_size_px=tuple(f), grid=cfg.scanmatch_grid, tempbin_ms=tempbin_ms
+        ),
+        score,
+    )
 
 
 def _semantic_strings(

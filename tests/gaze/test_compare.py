@@ -16,10 +16,12 @@ from cogattn.gaze.compare import CompareConfig, search_performance, summarize
 from cogattn.gaze.metrics import (
     cluster_fixations,
     dtw,
+    frechet,
     multimatch,
     scanmatch,
     sequence_score,
     sequence_score_with_duration,
+    string_edit_distance,
 )
 
 COCO = "coco_search18_tp_val/coco_search18_fixations_TP_validation_split1.json"
@@ -60,7 +62,16 @@ def _group(ds, image):
 def test_compare_equals_pair_functions(toy):
     model = toy.isel(trial=[0, 5])  # copies of a human trial of each image
     model = model.assign_coords(subject=("trial", np.array(["m", "m"], dtype=object)))
-    metrics = ["sequence_score", "sequence_score_duration", "multimatch", "scanmatch", "dtw"]
+    metrics = [
+        "sequence_score",
+        "sequence_score_duration",
+        "multimatch",
+        "scanmatch",
+        "scanmatch_duration",
+        "sed",
+        "dtw",
+        "frechet",
+    ]
     out = compare(model, toy, metrics)
     assert out["score"].dims == ("trial", "metric")
     assert out.attrs["protocol"] == "model-vs-humans"
@@ -77,7 +88,12 @@ def test_compare_equals_pair_functions(toy):
                 [multimatch(m, h, screen_size_px=(200, 100))["position"] for h in humans]
             ),
             "scanmatch": np.mean([scanmatch(m, h, screen_size_px=(200, 100)) for h in humans]),
+            "scanmatch_duration": np.mean(
+                [scanmatch(m, h, screen_size_px=(200, 100), tempbin_ms=50) for h in humans]
+            ),
+            "sed": np.mean([string_edit_distance(m, h, screen_size_px=(200, 100)) for h in humans]),
             "dtw": np.mean([dtw(m, h) for h in humans]),
+            "frechet": np.mean([frechet(m, h) for h in humans]),
         }
         for name, value in want.items():
             assert out["score"].sel(metric=name).values[t] == pytest.approx(value), name

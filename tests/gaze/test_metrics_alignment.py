@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from cogattn.gaze.metrics import (
+    batch_levenshtein,
+    batch_needleman_wunsch,
     batch_nw_similarity,
     grid_string,
     levenshtein,
@@ -74,6 +76,21 @@ def test_batch_equals_single_and_is_symmetric(rng):
     np.testing.assert_allclose(got[~np.isnan(got)], want[~np.isnan(want)])
     np.testing.assert_allclose(batch_nw_similarity(b, lb, a, la), got)
     assert ((got[~np.isnan(got)] >= 0) & (got[~np.isnan(got)] <= 1)).all()
+
+
+def test_batch_scored_alignments_equal_single(rng):
+    n = 150
+    la = rng.integers(0, 7, n)
+    lb = rng.integers(0, 7, n)
+    a = rng.integers(0, 4, (n, 6))
+    b = rng.integers(0, 4, (n, 6))
+    sub = rng.normal(size=(4, 4))
+    got = batch_needleman_wunsch(sub[a[:, :, None], b[:, None, :]], la, lb)
+    want = [needleman_wunsch(a[k, : la[k]], b[k, : lb[k]], substitution=sub) for k in range(n)]
+    np.testing.assert_allclose(got, want)
+    got = batch_levenshtein(a, la, b, lb)
+    want = [levenshtein(a[k, : la[k]], b[k, : lb[k]]) for k in range(n)]
+    np.testing.assert_array_equal(got, want)
 
 
 def test_levenshtein_hand_worked_and_bruteforce(rng):

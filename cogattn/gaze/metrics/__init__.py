@@ -9,6 +9,8 @@ Dataset-level comparison (model vs humans, human consistency) is in
 """
 
 from cogattn.gaze.metrics.alignment import (
+    batch_levenshtein,
+    batch_needleman_wunsch,
     batch_nw_similarity,
     grid_string,
     levenshtein,
@@ -96,6 +98,8 @@ __all__ = [
     "auc",
     "auc_judd",
     "auc_shuffled",
+    "batch_levenshtein",
+    "batch_needleman_wunsch",
     "batch_nw_similarity",
     "behaviour_delta",
     "behaviour_vector",

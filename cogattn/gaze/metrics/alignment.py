@@ -17,6 +17,8 @@ import numpy as np
 from cogattn.gaze.metrics._checks import as_fixations, as_screen_size
 
 __all__ = [
+    "batch_levenshtein",
+    "batch_needleman_wunsch",
     "batch_nw_similarity",
     "grid_string",
     "levenshtein",
@@ -150,6 +152,58 @@ def batch_nw_similarity(
     denom = np.maximum(la, lb).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(denom > 0, score / np.where(denom > 0, denom, 1), np.nan)
+
+
+def batch_needleman_wunsch(
+    substitution: np.ndarray, lengths_a: np.ndarray, lengths_b: np.ndarray
+) -> np.ndarray:
+    """Needleman–Wunsch scores with gap 0 for many pairs at once.
+
+    Parameters
+    ----------
+    substitution : array (n_pairs, La, Lb)
+        ``S[p, i, j]`` = substitution score of symbol ``i`` of string ``a`` and symbol ``j``
+        of string ``b`` of pair ``p`` (padding beyond the lengths is never read).
+    lengths_a, lengths_b : int arrays (n_pairs,)
+
+    Returns
+    -------
+    numpy.ndarray (n_pairs,)
+        ``F[len_a, len_b]`` of each pair (as :func:`needleman_wunsch` with ``gap=0``).
+    """
+    sub = np.asarray(substitution, dtype=np.float64)
+    la = np.asarray(lengths_a, dtype=np.int64)
+    lb = np.asarray(lengths_b, dtype=np.int64)
+    n_pairs, width_a, width_b = sub.shape
+    rows = np.zeros((width_a + 1, n_pairs, width_b + 1))
+    for i in range(1, width_a + 1):
+        prev = rows[i - 1]
+        cand = np.maximum(prev[:, :-1] + sub[:, i - 1, :], prev[:, 1:])
+        rows[i, :, 1:] = np.maximum.accumulate(cand, axis=1)
+    return rows[la, np.arange(n_pairs), lb]
+
+
+def batch_levenshtein(
+    strings_a: np.ndarray, lengths_a: np.ndarray, strings_b: np.ndarray, lengths_b: np.ndarray
+) -> np.ndarray:
+    """:func:`levenshtein` for many padded integer string pairs at once (int array)."""
+    sa = np.asarray(strings_a)
+    sb = np.asarray(strings_b)
+    la = np.asarray(lengths_a, dtype=np.int64)
+    lb = np.asarray(lengths_b, dtype=np.int64)
+    n_pairs, width_a = sa.shape
+    width_b = sb.shape[1]
+    steps = np.arange(width_b + 1, dtype=np.int64)
+    rows = np.zeros((width_a + 1, n_pairs, width_b + 1), dtype=np.int64)
+    rows[0] = steps
+    for i in range(1, width_a + 1):
+        prev = rows[i - 1]
+        cost = (sa[:, i - 1 : i] != sb).astype(np.int64)
+        cand = np.empty((n_pairs, width_b + 1), dtype=np.int64)
+        cand[:, 0] = i
+        cand[:, 1:] = np.minimum(prev[:, :-1] + cost, prev[:, 1:] + 1)
+        rows[i] = steps + np.minimum.accumulate(cand - steps, axis=1)
+    return rows[la, np.arange(n_pairs), lb]
 
 
 def levenshtein(a: Sequence[Any], b: Sequence[Any]) -> int:
