@@ -27,6 +27,7 @@ DEMO_STEPS: tuple[tuple[str, dict], ...] = (
     ("compare-scanpaths", {}),
     ("rsa-profile", {}),
     ("encoder-comparison", {}),
+    ("glass-brain-scores", {}),
 )
 
 

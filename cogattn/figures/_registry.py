@@ -74,6 +74,7 @@ _BUILTIN: dict[str, str] = {
     "compare-scanpaths": "cogattn.figures.compare_scanpaths:RECIPE",
     "rsa-profile": "cogattn.figures.rsa_profile:RECIPE",
     "encoder-comparison": "cogattn.figures.encoder_comparison:RECIPE",
+    "glass-brain-scores": "cogattn.figures.brain_scores:RECIPE",
     "search-asymmetry": "cogattn.figures.search_asymmetry:RECIPE",
     "search-displays": "cogattn.figures.search_displays:RECIPE",
 }
