@@ -50,6 +50,7 @@ Net2Brain. arXiv:2208.09677.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
@@ -233,7 +234,11 @@ def compute_rdm(
 
 
 def compute_rdms(
-    features: Mapping[str, Any], *, measure: str = "correlation", source: str = ""
+    features: Mapping[str, Any],
+    *,
+    measure: str = "correlation",
+    stimulus: Sequence[Any] | None = None,
+    source: str = "",
 ) -> dict[str, xr.Dataset]:
     """One RDM per layer: ``{layer: compute_rdm(features[layer], roi=layer)}``.
 
@@ -243,13 +248,15 @@ def compute_rdms(
         E.g. the dict returned by ``Backbone.features(images, layers=[...])``.
     measure : str
         See :func:`compute_rdm`.
+    stimulus : sequence, optional
+        Stimulus labels for every RDM (default: each feature array's own).
     source : str
         Provenance stored in every RDM.
     """
     if not isinstance(features, Mapping) or not features:
         raise TypeError("expected a non-empty mapping of layer name -> features")
     return {
-        str(name): compute_rdm(f, measure=measure, roi=str(name), source=source)
+        str(name): compute_rdm(f, measure=measure, stimulus=stimulus, roi=str(name), source=source)
         for name, f in features.items()
     }
 
@@ -631,6 +638,25 @@ def resampled_pair_index(idx: Any, n: int) -> np.ndarray:
     return _condensed_index(lo, hi, n)
 
 
+def _stimulus_labels(value: Any) -> list[str] | None:
+    if isinstance(value, (xr.Dataset, xr.DataArray)) and "stimulus" in value.coords:
+        return [str(v) for v in np.asarray(value["stimulus"].values)]
+    return None
+
+
+def _check_stimulus_order(model_rdms: Mapping[str, Any], brain_rdms: Mapping[str, Any]) -> None:
+    """Refuse RDMs that hold the same stimuli in different orders (a silent mismatch)."""
+    labelled = [
+        (f"model {k!r}", lab) for k, v in model_rdms.items() if (lab := _stimulus_labels(v))
+    ] + [(f"ROI {k!r}", lab) for k, v in brain_rdms.items() if (lab := _stimulus_labels(v))]
+    for (name_a, a), (name_b, b) in itertools.combinations(labelled, 2):
+        if a != b and sorted(a) == sorted(b):
+            raise ValueError(
+                f"{name_a} and {name_b} hold the same stimuli in different orders; reorder one "
+                "with ds.sel(stimulus=order, stimulus_=order)"
+            )
+
+
 class _WeightedSpearman:
     """Spearman r of resampled RDM entries without re-sorting (fast bootstrap path).
 
@@ -728,6 +754,7 @@ def rsa_profile(
         raise ValueError(f"n_bootstrap must be >= 0, got {n_bootstrap}")
     layers = [str(k) for k in model_rdms]
     rois = [str(k) for k in brain_rdms]
+    _check_stimulus_order(model_rdms, brain_rdms)
     model_vec = np.concatenate([rdm_vectors(model_rdms[k]) for k in model_rdms])
     if model_vec.shape[0] != len(layers):
         raise ValueError("each model entry must hold exactly one RDM")

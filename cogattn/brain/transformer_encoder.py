@@ -526,6 +526,12 @@ class TransformerBrainEncoder(BaseEstimator):
         self.num_threads = num_threads
         self.verbose = verbose
 
+    def __getstate__(self) -> dict[str, Any]:
+        # the loaded backbone (hooks, large weights) is reloaded on demand, not pickled
+        state = self.__dict__.copy()
+        state.pop("_backbone_obj", None)
+        return state
+
     # ---------------------------------------------------------------- inputs
     def _config(self) -> EncoderConfig:
         cfg = self.config if self.config is not None else EncoderConfig()
@@ -743,7 +749,10 @@ class TransformerBrainEncoder(BaseEstimator):
             net.train()
             order = torch.as_tensor(np.random.default_rng([self.seed, 2, epoch]).permutation(n))
             total, count = 0.0, 0
-            with torch.random.fork_rng(devices=[] if device.type == "cpu" else [device]):
+            with torch.random.fork_rng(
+                devices=[] if device.type == "cpu" else [device.index or 0],
+                device_type=device.type if device.type != "cpu" else "cuda",
+            ):
                 torch.manual_seed(self.seed * 1_000_003 + epoch)
                 for i in range(0, n, bs):
                     idx = order[i : i + bs]

@@ -117,8 +117,8 @@ def compute(*, small: bool = False, device: str = "cpu", **options: Any) -> xr.D
     bb, weights_used = _load_backbone(name, weights, kwargs, device)
     layers = list(options.get("layers") or bb.layer_names)
     feats = bb.features(images, layers=layers)
-    model_rdms = {_PIXELS: compute_rdm(bb.load_images(images).numpy(), roi=_PIXELS)}
-    model_rdms.update(compute_rdms(feats, source=name))
+    model_rdms = {_PIXELS: compute_rdm(bb.load_images(images).numpy(), stimulus=names, roi=_PIXELS)}
+    model_rdms.update(compute_rdms(feats, stimulus=names, source=name))
     prof = rsa_profile(
         model_rdms,
         brain,

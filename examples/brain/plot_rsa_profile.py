@@ -53,7 +53,7 @@ else:
     except WeightsUnavailableError:
         bb = load_backbone("timm:resnet18", weights=None)
         weights = "random"
-model_rdms = compute_rdms(bb.features(images, layers=list(bb.layer_names)))
+model_rdms = compute_rdms(bb.features(images, layers=list(bb.layer_names)), stimulus=names)
 
 # %%
 # The profile and its figure

@@ -315,6 +315,14 @@ def test_rsa_profile_ranks_layers_and_reports_conventions(rng):
     assert np.isnan(sq["ci_low"]).all()
     with pytest.raises(ValueError, match="stimuli"):
         rsa.rsa_profile({"x": layers["good"][:5, :5]}, {"roiA": subjects}, n_bootstrap=0)
+    labels = [f"s{i}" for i in range(n)]
+    brain = rdms(subjects, stimulus=labels)
+    model = rsa.compute_rdm(base, stimulus=labels)
+    rsa.rsa_profile({"m": model}, {"roiA": brain}, n_bootstrap=0)  # same order: fine
+    order = np.arange(n)[::-1]
+    shuffled = model.isel(stimulus=order, stimulus_=order)
+    with pytest.raises(ValueError, match="different orders"):
+        rsa.rsa_profile({"m": shuffled}, {"roiA": brain}, n_bootstrap=0)
 
 
 def test_fast_bootstrap_ranks_equal_explicit_resampling(rng):

@@ -7,6 +7,8 @@ fitted on the same flattened tokens.
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 import torch
@@ -100,6 +102,8 @@ def test_predict_and_score_are_labelled(routing_fit):
     shuffled = test.tokens.isel(stimulus=np.arange(test.tokens.sizes["stimulus"])[::-1])
     np.testing.assert_allclose(enc.score(shuffled, test.responses), r, atol=1e-6)
     assert enc.best_epoch_ >= 0 and len(enc.history_) == TRAIN.max_epochs
+    restored = pickle.loads(pickle.dumps(enc))
+    xr.testing.assert_allclose(restored.predict(test.tokens), pred)
     with pytest.raises(ValueError, match="tokens of shape"):
         enc.predict(np.zeros((2, 9, SIM.n_channels), np.float32))
 
