@@ -525,6 +525,13 @@ def compare(
             pair_h.append(i)
     owner_arr = np.array(owner, dtype=np.int64)
     frames_arr = np.array(pair_frame, dtype=float).reshape(-1, 2)
+    logger.info(
+        "compare: %d model trials, %d image-task groups, %d model-human pairs, metrics %s",
+        len(group_of),
+        len(groups),
+        len(owner),
+        names,
+    )
     values: dict[str, np.ndarray] = {}
 
     ss_names = [n for n in names if n in ("sequence_score", "sequence_score_duration")]
@@ -661,6 +668,14 @@ def human_consistency(
     uj_arr = np.array(uj, dtype=np.int64)
     owner = np.concatenate([ui_arr, uj_arr])
     values: dict[str, np.ndarray] = {}
+    logger.info(
+        "human_consistency (%s): %d trials, %d groups, %d ordered pairs, metrics %s",
+        protocol,
+        len(arrs),
+        len(groups),
+        2 * len(ui),
+        names,
+    )
 
     ss_names = [n for n in names if n in ("sequence_score", "sequence_score_duration")]
     if ss_names:

@@ -218,7 +218,7 @@ def auc_judd(
     k = np.arange(1, n_fix + 1)
     tp = np.concatenate([[0.0], k / n_fix, [1.0]])
     fp = np.concatenate([[0.0], (above - k) / (n_pix - n_fix), [1.0]])
-    return float(np.trapezoid(tp, fp))
+    return float((np.diff(fp) * (tp[1:] + tp[:-1]) / 2).sum())  # trapezoidal rule
 
 
 def cc(map1: Any, map2: Any) -> float:
