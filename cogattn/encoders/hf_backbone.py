@@ -110,6 +110,12 @@ class HFBackbone(Backbone):
         if before in (None, "eager"):
             yield
             return
+        if not hasattr(self.model, "set_attn_implementation"):
+            raise RuntimeError(
+                f"this transformers version cannot switch {self.name} to eager attention at run "
+                "time; load it with load_backbone(name, attn_implementation='eager') to record "
+                "attention"
+            )
         self.model.set_attn_implementation("eager")
         try:
             yield
@@ -365,10 +371,12 @@ def create_hf_backbone(
         )
         source = "hub" if local is None else str(local)
     else:
+        impl = model_kwargs.pop("attn_implementation", None)
         config = transformers.AutoConfig.from_pretrained(
             src, local_files_only=offline, **model_kwargs
         )
-        model = transformers.AutoModel.from_config(config)
+        extra = {"attn_implementation": impl} if impl else {}
+        model = transformers.AutoModel.from_config(config, **extra)
         source = _weights.finish_weights(model, weights, name)
     n_layers = int(model.config.num_hidden_layers)
     layers = ["embeddings", *[f"layer.{i}" for i in range(n_layers)]]

@@ -184,7 +184,7 @@ def test_register_backbone_family(vit):
         calls.append((model_name, kwargs["device"]))
         return vit
 
-    register_backbone("mytest", factory)
+    register_backbone("mytest", factory, overwrite=True)
     assert load_backbone("mytest:anything") is vit
     assert calls == [("anything", "cpu")]
     assert "mytest:" in list_backbones("mytest*")
@@ -207,3 +207,21 @@ def test_bfloat16_weights_close_to_float32(images):
     assert np.abs(a - b).max() < 0.1 * np.abs(a).max()
     att = b16.attention(images[:2])
     np.testing.assert_allclose(att.sum("key").values, 1, atol=1e-5)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_bf16_path(vit, images):
+    torch.manual_seed(0)
+    gpu = load_backbone(
+        "timm:vit_tiny_patch16_224", img_size=64, depth=2, device="cuda", dtype=torch.bfloat16
+    )
+    gpu.model.load_state_dict({k: v.to("cuda") for k, v in vit.model.state_dict().items()})
+    att = gpu.attention(images)
+    np.testing.assert_allclose(att.sum("key").values, 1, atol=1e-5)
+    a = vit.features(images, layers="blocks.1")["blocks.1"].values
+    b = gpu.features(images, layers="blocks.1")["blocks.1"].values
+    assert np.abs(a - b).max() < 0.1 * np.abs(a).max()
+    x = gpu.load_images(images[:1]).to("cuda").requires_grad_(True)
+    gpu.embed_image_torch(x).sum().backward()
+    assert x.grad is not None and x.grad.device.type == "cuda"
