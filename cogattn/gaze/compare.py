@@ -543,6 +543,8 @@ def compare(
         for key in tqdm(
             list(groups), desc="clusters", unit="group", disable=not _show(progress, len(owner))
         ):
+            if not any(len(h_frame[i]) for i in groups[key]):
+                continue  # no human fixation on this image: nothing to cluster (NaN below)
             if key not in cache:
                 cache[key] = cluster_fixations(
                     [h_frame[i] for i in groups[key]], config=cfg.clustering
@@ -550,13 +552,24 @@ def compare(
             for i in groups[key]:
                 labels_h.setdefault(i, cache[key].labels(h_frame[i]))
         for t, key in enumerate(group_of):
-            if key is not None:
+            if key is not None and key in cache:
                 labels_m[t] = cache[key].labels(model_scaled[t])
+        no_labels = np.zeros(0, dtype=np.int64)
+        # an empty human scanpath leaves the pair undefined (IRL skips empty human strings);
+        # an empty model scanpath scores 0
+        empty_h = np.array([len(h_frame[i]) == 0 for i in pair_h], dtype=bool)
         for name in ss_names:
             dur = name.endswith("_duration")
-            left = [strings.make(model_scaled[t], labels_m[t], duration=dur) for t in owner_arr]
-            right = [strings.make(h_frame[i], labels_h[i], duration=dur) for i in pair_h]
-            values[name] = _string_scores(left, right)
+            left = [
+                strings.make(model_scaled[t], labels_m.get(t, no_labels), duration=dur)
+                for t in owner_arr
+            ]
+            right = [
+                strings.make(h_frame[i], labels_h.get(i, no_labels), duration=dur) for i in pair_h
+            ]
+            scores = _string_scores(left, right)
+            scores[empty_h] = np.nan
+            values[name] = scores
 
     seg_pairs = None
     if "semantic_sequence_score" in names:
@@ -685,15 +698,21 @@ def human_consistency(
             cache = clusters if clusters is not None else {}
             labels: dict[int, np.ndarray] = {}
             for key in tqdm(list(groups), desc="clusters", unit="group", disable=not show):
+                if not any(len(scaled[i]) for i in groups[key]):
+                    continue  # no fixation to cluster: every pair is undefined
                 if key not in cache:
                     cache[key] = cluster_fixations(
                         [scaled[i] for i in groups[key]], config=cfg.clustering
                     )
                 for i in groups[key]:
                     labels[i] = cache[key].labels(scaled[i])
+            no_labels = np.zeros(0, dtype=np.int64)
             for name in ss_names:
                 dur = name.endswith("_duration")
-                s = {i: strings.make(scaled[i], labels[i], duration=dur) for i in labels}
+                s = [
+                    strings.make(scaled[i], labels.get(i, no_labels), duration=dur)
+                    for i in range(len(scaled))
+                ]
                 v = _string_scores([s[i] for i in ui_arr], [s[j] for j in uj_arr])
                 values[name] = np.concatenate([v, v])
         else:
@@ -705,6 +724,8 @@ def human_consistency(
                     continue
                 for i in idx:
                     others = [j for j in idx if j != i]
+                    if not any(len(scaled[j]) for j in others):
+                        continue
                     cl = cluster_fixations([scaled[j] for j in others], config=cfg.clustering)
                     lab_i = cl.labels(scaled[i])
                     for j in others:
@@ -718,9 +739,15 @@ def human_consistency(
             # align with the `owner` order (pairs (i, j) then (j, i))
             for name in ss_names:
                 lookup = dict(zip(zip(lo_i, lo_j), _string_scores(left[name], right[name])))
-                first = [lookup[(i, j)] for i, j in zip(ui_arr, uj_arr)]
-                second = [lookup[(j, i)] for i, j in zip(ui_arr, uj_arr)]
+                first = [lookup.get((i, j), np.nan) for i, j in zip(ui_arr, uj_arr)]
+                second = [lookup.get((j, i), np.nan) for i, j in zip(ui_arr, uj_arr)]
                 values[name] = np.array(first + second, dtype=float)
+
+        # a pair with an empty scanpath is undefined (IRL skips empty human strings)
+        empty = np.array([len(a) == 0 for a in scaled], dtype=bool)
+        undefined = np.concatenate([empty[ui_arr] | empty[uj_arr]] * 2)
+        for name in ss_names:
+            values[name][undefined] = np.nan
 
     seg_pairs = None
     if "semantic_sequence_score" in names:
