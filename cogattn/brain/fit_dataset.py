@@ -612,8 +612,9 @@ class SimulatedDataset:
     Attributes
     ----------
     paths : dict of str to Path
-        ``bold``, ``mask``, ``events``, ``stimuli`` (folder), ``features`` and one
-        ``roi_<name>`` mask per ROI.
+        ``bold``, ``mask``, ``events``, ``stimuli`` (folder), ``features``, one
+        ``roi_<name>`` mask per ROI and, with a backbone, ``backbone_weights`` (the random
+        weights used, a ``.safetensors`` file for ``--weights``).
     weights : ndarray (n_voxels, n_delays * n_features)
         True FIR weights on the delayed design (delay-major columns, in the units of the
         features written to ``features``), zero for noise voxels, in the mask's voxel order.
@@ -706,6 +707,7 @@ def simulate_dataset(
     n_vol = math.ceil((onsets[-1] + duration_s) / tr_s) + max(delays) + 4
 
     # features
+    paths_extra: dict[str, Path] = {}
     if backbone is None:
         feats = xr.DataArray(
             rng.standard_normal((n_stimuli, n_features)).astype(np.float32),
@@ -717,12 +719,19 @@ def simulate_dataset(
     else:
         if layer is None:
             raise ValueError("simulate_dataset(backbone=...) needs layer=")
+        from cogattn.encoders import load_backbone
+
+        # random weights, saved so that `cogattn brain fit --weights PATH` sees the same model
+        weights_path = load_backbone(
+            backbone, weights=None, **(backbone_kwargs or {})
+        ).save_weights(out / "backbone.safetensors")
+        paths_extra["backbone_weights"] = weights_path
         feats = backbone_features(
             out / "stimuli",
             names,
             backbone=backbone,
             layer=layer,
-            weights=None,
+            weights=str(weights_path),
             backbone_kwargs=backbone_kwargs,
         )
     _, matrix = feature_table(feats)
@@ -743,7 +752,7 @@ def simulate_dataset(
     img = nib.Nifti1Image(vol, affine)
     img.header.set_xyzt_units("mm", "sec")
     img.header.set_zooms((*img.header.get_zooms()[:3], tr_s))
-    paths: dict[str, Path] = {"stimuli": out / "stimuli"}
+    paths: dict[str, Path] = {"stimuli": out / "stimuli", **paths_extra}
     paths["bold"] = _write_nifti(img, out / "bold.nii.gz")
     paths["mask"] = _write_nifti(
         nib.Nifti1Image(data.astype(np.uint8), affine), out / "mask.nii.gz"
