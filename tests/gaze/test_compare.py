@@ -118,6 +118,25 @@ def test_semantic_sequence_score_dataset(toy):
     assert np.isnan(out["score"].values).all()  # no map for the image: undefined
 
 
+def test_empty_scanpaths():
+    """An empty human scanpath leaves sequence-score pairs undefined (IRL skips empty human
+    strings); an empty model scanpath scores 0 (it matches nothing)."""
+    human = scanpaths(
+        [[10, 50, 90], [], [12, 52]],
+        [[10, 10, 10], [], [11, 11]],
+        image_size_px=(100, 100),
+        image="a",
+        task="t",
+    )
+    model = scanpaths([[]], [[]], image_size_px=(100, 100), image="a", task="t")
+    out = compare(model, human, ["sequence_score", "sed"])
+    assert out["score"].sel(metric="sequence_score").item() == 0.0
+    assert out["n_pairs"].sel(metric="sequence_score").item() == 2
+    assert out["n_pairs"].sel(metric="sed").item() == 3  # defined for empty strings too
+    hc = human_consistency(human, "sequence_score")
+    assert hc["n_pairs"].values.ravel().tolist() == [1, 0, 1]
+
+
 def test_compare_rescales_model_to_human_frame(toy):
     model = toy.isel(trial=[1]).scanpath.rescale(100, 50)
     ref = compare(toy.isel(trial=[1]), toy, ["sequence_score", "multimatch_vector"])
