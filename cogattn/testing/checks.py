@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "check_encoder_scores_per_target",
     "check_gaze_model",
     "check_gaze_model_log_density_normalised",
     "check_scanpath_model_sample_shape",
@@ -67,3 +68,40 @@ def check_gaze_model(model: Any, **kwargs: Any) -> None:
     """Run every gaze-model check on ``model``."""
     check_scanpath_model_sample_shape(model, **kwargs)
     check_gaze_model_log_density_normalised(model)
+
+
+def check_encoder_scores_per_target(
+    estimator: Any, *, X: Any = None, Y: Any = None, seed: int = 0
+) -> None:
+    """An encoder's ``score(X, Y)`` gives one finite score per target (voxel), permuting the
+    targets permutes the scores, and a labelled Responses target gives a ``voxel`` DataArray.
+
+    ``X`` (samples × features) and ``Y`` (samples × targets) default to a small linear problem.
+    """
+    from sklearn.base import clone
+
+    rng = np.random.default_rng(seed)
+    if X is None or Y is None:
+        X = rng.standard_normal((40, 7))
+        Y = X @ rng.standard_normal((7, 5)) + 0.5 * rng.standard_normal((40, 5))
+    X, Y = np.asarray(X), np.asarray(Y)
+    n_targets = Y.shape[1]
+    scores = np.asarray(clone(estimator).fit(X, Y).score(X, Y))
+    assert scores.shape == (n_targets,), (
+        f"score must return one value per target: expected shape ({n_targets},), got {scores.shape}"
+    )
+    assert np.isfinite(scores).all(), f"non-finite scores: {scores}"
+    perm = rng.permutation(n_targets)
+    permuted = np.asarray(clone(estimator).fit(X, Y[:, perm]).score(X, Y[:, perm]))
+    np.testing.assert_allclose(
+        permuted, scores[perm], rtol=1e-4, atol=1e-6, err_msg="scores do not follow the targets"
+    )
+    from cogattn.data import responses
+
+    ds = responses(Y, hemisphere="lh")
+    labelled = clone(estimator).fit(X, ds).score(X, ds)
+    assert getattr(labelled, "dims", None) == ("voxel",), (
+        f"fitted on a Responses dataset, score must return a DataArray over 'voxel', got "
+        f"{type(labelled).__name__} {getattr(labelled, 'dims', '')}"
+    )
+    np.testing.assert_allclose(np.asarray(labelled), scores, rtol=1e-4, atol=1e-6)

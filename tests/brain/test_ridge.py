@@ -221,3 +221,10 @@ def _expected_failures(estimator):
 )
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+def test_cogattn_encoder_checks():
+    from cogattn.testing.checks import check_encoder_scores_per_target
+
+    check_encoder_scores_per_target(RidgeEncoder(alphas=ALPHAS))
+    check_encoder_scores_per_target(RidgeEncoder(alphas=ALPHAS, cv=3, scoring="r2"))
