@@ -28,6 +28,8 @@ DEMO_STEPS: tuple[tuple[str, dict], ...] = (
     ("rsa-profile", {}),
     ("encoder-comparison", {}),
     ("glass-brain-scores", {}),
+    ("search-displays", {}),
+    ("search-asymmetry", {"progress": False}),
 )
 
 
