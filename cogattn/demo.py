@@ -30,6 +30,9 @@ DEMO_STEPS: tuple[tuple[str, dict], ...] = (
     ("glass-brain-scores", {}),
     ("search-displays", {}),
     ("search-asymmetry", {"progress": False}),
+    # random-weight tiny CLIP (no download): shows the algorithm at the spec's 10 × 20 steps
+    ("nevaclip-scanpaths", {"backbone": "open_clip:cogattn-test-vit"}),
+    ("retinotopy", {}),
 )
 
 

@@ -77,6 +77,8 @@ _BUILTIN: dict[str, str] = {
     "glass-brain-scores": "cogattn.figures.brain_scores:RECIPE",
     "search-asymmetry": "cogattn.figures.search_asymmetry:RECIPE",
     "search-displays": "cogattn.figures.search_displays:RECIPE",
+    "nevaclip-scanpaths": "cogattn.figures.nevaclip_scanpaths:RECIPE",
+    "retinotopy": "cogattn.figures.retinotopy:RECIPE",
 }
 for _name, _target in _BUILTIN.items():
     _REGISTRY.add(_name, _target)
