@@ -82,26 +82,38 @@ def bench_multimatch_studyforrest(root: Path, repeats: int) -> None:
 
     pairs = studyforrest_pairs(root)
     size = (1280, 720)
-    t_ref, ref = timed(
-        lambda: np.array(
+
+    def run_ref() -> np.ndarray:
+        return np.array(
             [
                 multimatch_gaze.docomparison(_rec(a), _rec(b), screensize=list(size))
                 for a, b in pairs
             ],
             float,
-        ),
-        repeats,
-    )
-    t_one, one = timed(
-        lambda: np.array([list(multimatch(a, b, screen_size_px=size).values()) for a, b in pairs]),
-        repeats,
-    )
-    t_many, many = timed(lambda: multimatch_many(pairs, screen_size_px=size), repeats)
+        )
+
+    def run_one() -> np.ndarray:
+        return np.array([list(multimatch(a, b, screen_size_px=size).values()) for a, b in pairs])
+
+    def run_many() -> np.ndarray:
+        return multimatch_many(pairs, screen_size_px=size)
+
+    # interleaved rounds: on a shared machine the load drifts, so each ratio is taken
+    # between runs made back to back; medians over rounds are reported
+    rounds = []
+    for _ in range(repeats):
+        t_ref, ref = timed(run_ref, 1)
+        t_one, one = timed(run_one, 1)
+        t_many, many = timed(run_many, 1)
+        rounds.append((t_ref, t_one, t_many))
+    t_ref, t_one, t_many = (statistics.median(r[k] for r in rounds) for k in range(3))
+    r_one = statistics.median(r[0] / r[1] for r in rounds)
+    r_many = statistics.median(r[0] / r[2] for r in rounds)
     n = len(pairs)
-    print(f"MultiMatch, studyforrest ({n} pairs, {repeats} repeats, median):")
+    print(f"MultiMatch, studyforrest ({n} pairs, {repeats} interleaved rounds, medians):")
     print(f"  multimatch-gaze          {t_ref / n * 1e3:8.3f} ms/pair")
-    print(f"  cogattn multimatch       {t_one / n * 1e3:8.3f} ms/pair  x{t_ref / t_one:6.1f}")
-    print(f"  cogattn multimatch_many  {t_many / n * 1e3:8.3f} ms/pair  x{t_ref / t_many:6.1f}")
+    print(f"  cogattn multimatch       {t_one / n * 1e3:8.3f} ms/pair  x{r_one:6.1f}")
+    print(f"  cogattn multimatch_many  {t_many / n * 1e3:8.3f} ms/pair  x{r_many:6.1f}")
     print(
         f"  max |difference| vs multimatch-gaze: single {np.abs(one - ref).max():.1e}, "
         f"batched {np.abs(many - ref).max():.1e}"
@@ -232,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     from cogattn.data.paths import shared_data_dir
 
     root = shared_data_dir()
-    repeats = 1 if args.quick else 3
+    repeats = 1 if args.quick else 5
     bench_multimatch_studyforrest(root, repeats)
     groups = coco_groups(root)
     bench_multimatch_coco(groups, n_ref=200 if args.quick else 2000, repeats=repeats)
