@@ -24,6 +24,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import time
 from collections.abc import Callable
@@ -32,7 +33,7 @@ import numpy as np
 
 ALPHAS = np.logspace(-1, 7, 17)
 CASES = {"small": (500, 100, 2000), "large": (2000, 768, 20000)}
-QUICK_CASES = {"small": (300, 64, 1000), "medium": (800, 256, 4000)}
+QUICK_CASES = {"quick-small": (300, 64, 1000), "quick-medium": (800, 256, 4000)}
 
 
 def make_data(n: int, p: int, v: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -155,7 +156,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", default=None, help="comma-separated case names to run")
     args = parser.parse_args(argv)
 
+    # import every library before limiting threads: threadpoolctl only limits the BLAS/OpenMP
+    # libraries already loaded (scipy's own OpenBLAS comes with himalaya / sklearn.linear_model)
+    import scipy.linalg  # noqa: F401
+    import sklearn.linear_model  # noqa: F401
     import torch
+
+    with contextlib.suppress(ImportError):
+        import himalaya.ridge  # noqa: F401
 
     limiter = None
     if args.threads:
