@@ -95,7 +95,7 @@ def compute(
         f"NevaClip ({backbone}, {weights_label}), skimage.data.{image} ({w}×{h} px), "
         f"{n_fixations} fixations × {n_iterations} iterations, lr {model.config.lr}.",
     ]
-    for i, t in enumerate(ds_sp["task"].values):
+    for i, t in enumerate(ds_sp["caption"].values):
         xs, ys = ds_sp["x"].values[i], ds_sp["y"].values[i]
         spread = float(np.hypot(xs - xs.mean(), ys - ys.mean()).mean())
         report.append(
@@ -112,7 +112,7 @@ def compute(
             "y": (("path", "fixation"), ds_sp["y"].values),
         },
         coords={
-            "caption": ("path", [str(t) for t in ds_sp["task"].values]),
+            "caption": ("path", [str(t) for t in ds_sp["caption"].values]),
             "kind": ("path", ["caption", "caption", "free viewing"]),
             "fixation": np.arange(n_fixations),
         },

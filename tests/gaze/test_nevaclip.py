@@ -100,7 +100,8 @@ def test_captioned_scanpath_lands_on_the_patch_generic_prompt_avoids_it(model):
         *(np.array([ds["x"].values[1, 0], ds["y"].values[1, 0]]) - _patch_centre_xy())
     )
     assert d_free > 12
-    assert list(ds["task"].values) == ["texture", "a photo"]
+    assert list(ds["task"].values) == ["texture", ""]
+    assert list(ds["caption"].values) == ["texture", "a photo"]
     assert list(ds["condition"].values) == ["correct", "correct"]
 
 
@@ -109,10 +110,11 @@ def test_caption_ablations_and_targets(model):
     other = model.predict(
         [img, img, img], task=["texture", "a photo", "a photo"], n_fixations=1, caption_mode="other"
     )
-    used = list(other["task"].values)
+    used = list(other["caption"].values)
+    assert list(other["task"].values) == ["texture", "a photo", "a photo"]  # as requested
     assert used[0] == "a photo" and "texture" in used[1:]  # a derangement of the captions
     none = model.predict([img], task="texture", n_fixations=1, caption_mode="none")
-    assert none["task"].values[0] == "a photo" and none["condition"].values[0] == "none"
+    assert none["caption"].values[0] == "a photo" and none["condition"].values[0] == "none"
     emb = model.predict([img], target_embeddings=[[1.0, 0.0]], n_fixations=1)
     assert emb["condition"].values[0] == "embedding-target"
     np.testing.assert_allclose(
@@ -165,3 +167,30 @@ def test_open_clip_backbone_runs_and_gives_valid_scanpaths():
 def test_bad_backbone_raises():
     with pytest.raises(TypeError, match="embed_image_torch"):
         NevaClip(object())
+
+
+def test_scanpaths_are_accepted_by_compare(model):
+    from cogattn.data import scanpaths
+    from cogattn.gaze import compare
+
+    img = _textured_image()
+    pred = model.predict([img], task="texture", n_fixations=3)
+    # a "human" on the same image and caption, fixating the patch centre then two corners
+    cx, cy = _patch_centre_xy()
+    human = scanpaths(
+        [[cx, 5.0, 40.0]],
+        [[cy, 40.0, 40.0]],
+        image_size_px=(48, 48),
+        image=["image_0"],
+        task=["texture"],
+        subject="h1",
+    )
+    scores = compare(pred, human, ["dtw", "frechet"])
+    assert scores["n_pairs"].values.tolist() == [[1, 1]]
+    assert np.isfinite(scores["score"].values).all()
+    # the DTW distance equals a direct computation on the same fixation lists
+    from cogattn.gaze.metrics import dtw
+
+    model_xy = np.stack([pred["x"].values[0], pred["y"].values[0]], 1)
+    human_xy = np.array([[cx, cy], [5.0, 40.0], [40.0, 40.0]])
+    assert scores["score"].sel(metric="dtw").item() == pytest.approx(dtw(model_xy, human_xy))

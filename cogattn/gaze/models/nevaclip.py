@@ -370,9 +370,12 @@ class NevaClip(GazeModel):
         Returns
         -------
         xarray.Dataset
-            ``Scanpaths`` in image pixels; ``task`` holds the caption actually used (empty
-            for image/embedding targets) and ``condition`` the caption mode
-            (``"image-target"`` / ``"embedding-target"`` otherwise). No durations.
+            ``Scanpaths`` in image pixels, no durations. ``task`` is the task as requested
+            (``""`` for free viewing), so that :func:`cogattn.gaze.compare` pairs every
+            scanpath with the humans of its own image and caption even under an ablation;
+            the extra per-trial coordinate ``caption`` holds the caption actually used
+            (``""`` for image/embedding targets) and ``condition`` the caption mode
+            (``"image-target"`` / ``"embedding-target"`` for those).
         """
         if n_fixations < 1:
             raise ValueError(f"n_fixations must be >= 1, got {n_fixations}")
@@ -425,12 +428,12 @@ class NevaClip(GazeModel):
             final_loss[start : start + len(chunk)] = loss.cpu().numpy()
         sizes = np.array([[img.shape[1], img.shape[0]] for img in images], dtype=float)
         logger.info("nevaclip: %d scanpaths, mean final loss %.4f", n, float(final_loss.mean()))
-        return scanpaths(
+        ds = scanpaths(
             xy[..., 0],
             xy[..., 1],
             image_size_px=sizes,
             image=names,
-            task=used,
+            task=["" if t is None else str(t) for t in tasks],
             subject=self.name if subject is None else subject,
             condition=condition,
             source=self.name,
@@ -443,6 +446,7 @@ class NevaClip(GazeModel):
                 "resize": self.config.resize,
             },
         )
+        return ds.assign_coords(caption=("trial", np.asarray(used, dtype=object)))
 
     def _predict_one(
         self, image: np.ndarray, *, task: Any, n_fixations: int, rng: np.random.Generator
