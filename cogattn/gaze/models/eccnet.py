@@ -236,8 +236,9 @@ def ring_masks(
 
     Notes
     -----
-    The ring width is at least 1 px (it rounds to 0 only for inputs below about 16 px/deg,
-    where the original code would not terminate).
+    The ring width is at least 1 px, and a layer whose pixels per degree round to 0 pools
+    plainly (both happen only for inputs below about 16 px/deg, i.e. displays scaled down
+    from the paper's 30 px/deg, where the original code would not terminate).
     """
     cfg = config or EccentricityConfig()
     if not 1 <= layer <= 5:
