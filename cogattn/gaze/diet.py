@@ -11,7 +11,9 @@ checkpoint) then goes into :class:`cogattn.gaze.models.eccnet.EccNet`::
 
     result = train_diet("timm:vgg16", images, labels, transform=rotate_images,
                         config=DietConfig(epochs=30), device="cuda", checkpoint="rot90.pt")
-    model = EccNet(result.model, device="cuda")          # or EccNet("timm:vgg16", weights="rot90.pt")
+    model = EccNet(result.model, device="cuda")
+    # or from the checkpoint (same architecture, same number of classes):
+    model = EccNet("timm:vgg16", weights="rot90.pt", backbone_kwargs={"num_classes": n_classes})
     trials = run_asymmetry_experiments(model)
 
 The paper's own fine-tuning (AdamW, lr 1e-4, weight decay 1e-5, batch 150, 224-px crops) is
