@@ -4,7 +4,8 @@ Thin wrappers over :func:`cogattn.gaze.compare`, :func:`cogattn.gaze.human_consi
 and :func:`cogattn.gaze.compare.summarize`: they load the scanpath files
 (:func:`cogattn.data.load_scanpaths`, any supported format or a saved ``.nc``), score them,
 write the per-trial scores as netCDF (``scores.nc``) and a summary table (``summary.csv``:
-pair-weighted mean and bootstrap interval per metric), and print the table.
+mean — over model trials for ``compare``, over all pairs for ``consistency`` — and bootstrap
+interval per metric), and print the table.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Left: per-metric scores (sequence score, MultiMatch, ScanMatch) of human–human consistency
 (pairwise protocol) and of two baseline models (``centre-bias`` and ``random`` from
 :func:`cogattn.gaze.create_model`), each model scanpath scored against the humans of its
-image and task; bars are pair-weighted means with 95 % bootstrap intervals over images.
+image and task; bars are means (over model scanpaths; over all pairs for the humans) with
+95 % bootstrap intervals over images.
 Right: cumulative probability of having fixated the target vs fixation number (initial
 fixation = 1), averaged over target categories (Yang et al., 2020).
 

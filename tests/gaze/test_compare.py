@@ -189,7 +189,13 @@ def test_summarize_pair_weighted_mean_and_ci(toy):
     n = res["n_pairs"].values[:, 0]
     assert s["mean"].item() == pytest.approx((vals * n).sum() / n.sum())
     assert s["ci_low"].item() <= s["mean"].item() <= s["ci_high"].item()
-    assert s.attrs["bootstrap_unit"] == "image"
+    assert s.attrs["bootstrap_unit"] == "image" and s.attrs["weighting"] == "pairs"
+    t = summarize(res, n_boot=0, weighting="trials")
+    assert t["mean"].item() == pytest.approx(vals.mean())
+    # model-vs-humans output: each model trial counts once (IRL/Gazeformer convention)
+    cmp = compare(toy.isel(trial=[0, 5]), toy.isel(trial=[0, 1, 2, 4, 5]), ["dtw"])
+    assert summarize(cmp, n_boot=0).attrs["weighting"] == "trials"
+    assert summarize(cmp, n_boot=0)["mean"].item() == pytest.approx(cmp["score"].values.mean())
 
 
 def test_search_performance(toy):
