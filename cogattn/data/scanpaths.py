@@ -393,11 +393,15 @@ class ScanpathAccessor:
 
         E.g. COCO-Search18 models work at 512×320: ``ds.scanpath.rescale(512, 320)``.
         """
+        if not (width_px > 0 and height_px > 0):
+            raise ValueError(f"the new image size must be positive, got ({width_px}, {height_px})")
         ds = self._ds.copy()
         sx = width_px / ds["image_width"].values
         sy = height_px / ds["image_height"].values
-        ds["x"] = ds["x"] * xr.DataArray(sx, dims="trial")
-        ds["y"] = ds["y"] * xr.DataArray(sy, dims="trial")
+        # Coordinates were inside [0, old size]; scaling can overshoot the new border by a
+        # rounding error (1050 * 320 / 1050 = 320.00000000000006), so bound them exactly.
+        ds["x"] = np.minimum(ds["x"] * xr.DataArray(sx, dims="trial"), float(width_px))
+        ds["y"] = np.minimum(ds["y"] * xr.DataArray(sy, dims="trial"), float(height_px))
         ds["x"].attrs, ds["y"].attrs = self._ds["x"].attrs, self._ds["y"].attrs
         scale = np.stack([sx, sy, sx, sy], axis=1)
         return ds.assign_coords(

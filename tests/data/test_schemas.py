@@ -34,6 +34,11 @@ def test_scanpaths_layout_and_accessor():
     np.testing.assert_allclose(half["x"].values[0], [5, 10, 15])
     np.testing.assert_allclose(half["target_bbox"].values[0], [0.5, 1, 1.5, 2])
     assert ds.scanpath.truncate(2)["length"].values.tolist() == [2, 1]
+    # a fixation on the border stays on the border despite floating-point rounding
+    border = scanpaths([[1680.0]], [[1050.0]], image_size_px=(1680, 1050)).scanpath.rescale(
+        512, 320
+    )
+    assert border["x"].item() == 512 and border["y"].item() == 320
     assert len(ds.scanpath.to_dataframe()) == 4
 
 
