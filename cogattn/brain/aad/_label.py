@@ -206,7 +206,8 @@ class WindowClassifier(_LabelDecoderMixin, ClassifierMixin, BaseEstimator):
     estimator : sklearn classifier, optional
         Default: standardisation + logistic regression.
     features : {"mean", "logvar", "mean+logvar"}
-        Per-channel window mean, log variance (CSP-like power), or both.
+        Per-channel window mean, log variance (CSP-like power), or both. A 2-D array input
+        ``(n, feature)`` is taken as ready-made features.
     window_s : float
         Training-window length (Recordings input).
     overlap : float
@@ -235,6 +236,8 @@ class WindowClassifier(_LabelDecoderMixin, ClassifierMixin, BaseEstimator):
         self.overlap = overlap
 
     def _features(self, w: np.ndarray) -> np.ndarray:
+        if getattr(self, "_flat_", False):  # 2-D array input: already features
+            return w[:, :, 0]
         if self.features == "mean":
             return w.mean(axis=1)
         lv = np.log(w.var(axis=1) + 1e-12)
@@ -264,13 +267,15 @@ class WindowClassifier(_LabelDecoderMixin, ClassifierMixin, BaseEstimator):
             )
             self.sfreq_hz_ = float(ds.attrs["sfreq_hz"])
             self.n_features_in_ = w.shape[2]
+            self._flat_ = False
         else:
             if y is None:
-                raise ValueError("WindowClassifier requires y for array input")
-            w = as_windows(X)
-            labels = np.asarray(y)
+                raise ValueError(
+                    "WindowClassifier requires y to be passed, but the target y is None"
+                )
+            w, labels = _validate_windows(self, X, y, reset=True)
             self.sfreq_hz_ = None
-            self.n_features_in_ = w.shape[2]
+            self._flat_ = not _is_windows(X)
         check_classification_targets(labels)
         self.estimator_ = clone(est).fit(self._features(w), labels)
         self.classes_ = self.estimator_.classes_
@@ -282,18 +287,26 @@ class WindowClassifier(_LabelDecoderMixin, ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities of windows ``(n, time, channel)``."""
         check_is_fitted(self)
-        return self._proba_windows(as_windows(X))
+        w, _ = _validate_windows(self, X, reset=False)
+        return self._proba_windows(w)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted classes of windows."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+
+def _is_windows(X: Any) -> bool:
+    """True for 3-D window input (an array, or a list of 2-D windows)."""
+    if getattr(X, "ndim", None) == 3:
+        return True
+    return isinstance(X, (list, tuple)) and len(X) > 0 and np.ndim(X[0]) == 2
 
 
 def _validate_windows(est: BaseEstimator, X: Any, y: Any = None, *, reset: bool):
     """sklearn validation of 2-D arrays (n, feature) or plain checks of 3-D windows."""
-    x = np.asarray(X) if not hasattr(X, "ndim") else X
-    if getattr(x, "ndim", 2) == 3:
-        xw = np.asarray(x, dtype=float)
+    if _is_windows(X):
+        xw = np.asarray(X, dtype=float)
         if not np.isfinite(xw).all():
             raise ValueError("X contains NaN or infinity")
         if reset:

@@ -188,7 +188,9 @@ class CCADecoder(AADDecoderMixin, TransformerMixin, BaseEstimator):
             self._fit_lda(trials, fs)
             return self
         if y is None:
-            raise ValueError("CCADecoder requires y (the stimulus) for array input")
+            raise ValueError(
+                "CCADecoder requires y to be passed, but the target y is None (y = the stimulus)"
+            )
         if self.sfreq_hz is None:
             raise ValueError("CCADecoder: sfreq_hz is required for array input")
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True)

@@ -193,7 +193,7 @@ class LocusCNN(_LabelDecoderMixin, ClassifierMixin, BaseEstimator):
         else:
             x, labels = _validate_windows(self, X, y, reset=True)
             if labels is None:
-                raise ValueError("LocusCNN requires y for array input")
+                raise ValueError("LocusCNN requires y to be passed, but the target y is None")
             if self.sfreq_hz is None:
                 raise ValueError("LocusCNN: sfreq_hz is required for array input")
             fs = float(self.sfreq_hz)
@@ -227,13 +227,14 @@ class LocusCNN(_LabelDecoderMixin, ClassifierMixin, BaseEstimator):
             weight_decay=self.weight_decay, device=self.device, seed=self._seed(),
             verbose=self.verbose, desc="LocusCNN", param_groups=groups,
         )  # fmt: skip
-        self.model_.to("cpu")
+        # inference in float64: predictions do not depend on the batch composition
+        self.model_.to("cpu").double()
         return self
 
     def _proba_windows(self, w: np.ndarray) -> np.ndarray:
         self.model_.eval()
         with torch.no_grad():
-            logits = self.model_(torch.as_tensor(w / self.scale_, dtype=torch.float32))
+            logits = self.model_(torch.as_tensor(w / self.scale_, dtype=torch.float64))
             p = torch.softmax(logits, dim=1).numpy().astype(float)
         return p[:, : len(self.classes_)] / p[:, : len(self.classes_)].sum(axis=1, keepdims=True)
 
@@ -245,7 +246,8 @@ class LocusCNN(_LabelDecoderMixin, ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted classes."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -300,7 +300,8 @@ class _LaggedLinear(AADDecoderMixin, RegressorMixin, BaseEstimator):
     # -- arrays ------------------------------------------------------------------------
     def _array_segments(self, X, y, *, reset: bool) -> tuple[list, list | None, bool]:
         """Accept 2-D (one segment), 3-D (trials) arrays or lists; return lists of arrays."""
-        if isinstance(X, (list, tuple)) or (hasattr(X, "ndim") and X.ndim == 3):
+        is_trial_list = isinstance(X, (list, tuple)) and len(X) > 0 and np.ndim(X[0]) == 2
+        if is_trial_list or (hasattr(X, "ndim") and X.ndim == 3):
             xs = [np.asarray(xi, dtype=float) for xi in X]
             if any(xi.ndim != 2 for xi in xs):
                 raise ValueError("expected trials of shape (time, feature)")
@@ -327,6 +328,8 @@ class _LaggedLinear(AADDecoderMixin, RegressorMixin, BaseEstimator):
         if y is not None:
             X, y = validate_data(self, X, y, reset=reset, multi_output=True, y_numeric=True)
             y = np.asarray(y, dtype=float)
+            if reset:
+                self._y_1d_ = y.ndim == 1
             return [np.asarray(X, float)], [y[:, None] if y.ndim == 1 else y], False
         X = validate_data(self, X, reset=reset)
         return [np.asarray(X, float)], None, False
@@ -497,9 +500,12 @@ class BackwardDecoder(_LaggedLinear):
             self._finish(ds)
             return self
         if y is None:
-            raise ValueError(f"{type(self).__name__} requires y (the stimulus) when X is an array")
-        xs, ys, trials = self._array_segments(X, y, reset=True)
-        self._y_1d_ = (not trials) and np.ndim(y) == 1
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None "
+                "(y = the stimulus when X is an EEG array)"
+            )
+        self._y_1d_ = False
+        xs, ys, _ = self._array_segments(X, y, reset=True)
         self._fit_segments(xs, ys, self._sfreq_for(None))
         self._finish(None)
         return self
@@ -714,7 +720,11 @@ class ForwardTRF(_LaggedLinear):
             self._finish(names, ds["channel"].values)
             return self
         if y is None:
-            raise ValueError("ForwardTRF requires y (the EEG) when X is an array")
+            raise ValueError(
+                "ForwardTRF requires y to be passed, but the target y is None (y = the EEG "
+                "when X is a stimulus array)"
+            )
+        self._y_1d_ = False
         xs, ys, _ = self._array_segments(X, y, reset=True)
         self._fit_segments(xs, ys, self._sfreq_for(None))
         n_out = ys[0].shape[1]
@@ -753,7 +763,8 @@ class ForwardTRF(_LaggedLinear):
         preds = [self._unscale(_apply_lags(self._prep_x(x), self.lags_, self.coef_)) for x in xs]
         if trials:
             return np.stack(preds) if isinstance(X, np.ndarray) else preds
-        return preds[0]
+        p = preds[0]
+        return p[:, 0] if getattr(self, "_y_1d_", False) else p
 
     _unscale = BackwardDecoder._unscale
 
@@ -776,10 +787,12 @@ class ForwardTRF(_LaggedLinear):
             r = np.mean(rs, axis=0)
             ch = ds["channel"].values
         else:
-            p = self.predict(X)
+            p = np.asarray(self.predict(X), dtype=float)
             yy = np.asarray(y, dtype=float)
-            p = np.asarray(p).reshape(-1, np.shape(p)[-1])
-            r = _pearson_cols(p, yy.reshape(-1, yy.shape[-1]))
+            if yy.ndim == 1:
+                yy = yy[:, None]
+            n_ch = yy.shape[-1]
+            r = _pearson_cols(p.reshape(-1, n_ch), yy.reshape(-1, n_ch))
             ch = self.trf_["channel"].values
         return xr.DataArray(r, dims=("channel",), coords={"channel": ch}, name="r")
 

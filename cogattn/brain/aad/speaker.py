@@ -291,8 +291,8 @@ class SpeakerClusterDecoder(_LabelDecoderMixin, ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints: ClassVar[dict] = {
-        "n_clusters": [Interval(Integral, 2, None, closed="left")],
-        "speaker_space": [None, "no_validation"],
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "speaker_space": [None, SpeakerSpace],
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
         "num_layers": [Interval(Integral, 1, None, closed="left")],
         "window_s": [Interval(Real, 0, None, closed="neither")],
@@ -382,7 +382,9 @@ class SpeakerClusterDecoder(_LabelDecoderMixin, ClassifierMixin, BaseEstimator):
         else:
             x, lab = _validate_windows(self, X, y, reset=True)
             if lab is None:
-                raise ValueError("SpeakerClusterDecoder requires y for array input")
+                raise ValueError(
+                    "SpeakerClusterDecoder requires y to be passed, but the target y is None"
+                )
             xv, yv = None, None
             self.speaker_space_ = None
             self.sfreq_hz_ = None
@@ -406,7 +408,8 @@ class SpeakerClusterDecoder(_LabelDecoderMixin, ClassifierMixin, BaseEstimator):
             optimizer="adam", weight_decay=self.weight_decay, device=self.device,
             seed=self._rs(), verbose=self.verbose, desc="SpeakerClusterDecoder",
         )  # fmt: skip
-        self.model_.to("cpu")
+        # inference in float64: predictions do not depend on the batch composition
+        self.model_.to("cpu").double()
         return self
 
     def _prep(self, w: np.ndarray) -> np.ndarray:
@@ -415,7 +418,7 @@ class SpeakerClusterDecoder(_LabelDecoderMixin, ClassifierMixin, BaseEstimator):
     def _proba_windows(self, w: np.ndarray) -> np.ndarray:
         self.model_.eval()
         with torch.no_grad():
-            logits = self.model_(torch.as_tensor(self._prep(w), dtype=torch.float32))
+            logits = self.model_(torch.as_tensor(self._prep(w), dtype=torch.float64))
             p = torch.softmax(logits, dim=1).numpy().astype(float)
         p = p[:, : len(self.classes_)]
         return p / p.sum(axis=1, keepdims=True)
@@ -428,7 +431,8 @@ class SpeakerClusterDecoder(_LabelDecoderMixin, ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted cluster (class) of each window."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def decide(self, recordings: xr.Dataset, window_s: float, *, step_s: float | None = None):
         """As :meth:`AADDecoderMixin.decide`; needs ``stream_embedding`` in ``recordings``."""
