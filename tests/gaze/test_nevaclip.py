@@ -194,3 +194,25 @@ def test_scanpaths_are_accepted_by_compare(model):
     model_xy = np.stack([pred["x"].values[0], pred["y"].values[0]], 1)
     human_xy = np.array([[cx, cy], [5.0, 40.0], [40.0, 40.0]])
     assert scores["score"].sel(metric="dtw").item() == pytest.approx(dtw(model_xy, human_xy))
+
+
+def test_figure_and_example_run_small(tmp_path, monkeypatch):
+    import runpy
+    from pathlib import Path
+
+    from cogattn.data import load
+    from cogattn.figures import make_figure
+
+    result = make_figure("nevaclip-scanpaths", tmp_path, small=True)
+    assert result.figure_path.is_file()
+    ds = load(result.data_path)
+    assert ds.sizes["path"] == 3 and list(ds["kind"].values) == [
+        "caption",
+        "caption",
+        "free viewing",
+    ]
+    assert "random weights" in ds.attrs["report"]
+    monkeypatch.setenv("COGATTN_EXAMPLE_SMALL", "1")
+    root = Path(__file__).resolve().parents[2]
+    ns = runpy.run_path(str(root / "examples" / "gaze" / "plot_nevaclip.py"))
+    validate_scanpaths(ns["paths"])

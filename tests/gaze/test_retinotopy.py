@@ -234,3 +234,24 @@ def test_bad_arguments():
         cnn.likelihood_map(np.zeros((8, 8, 3), np.uint8), "cat")
     with pytest.raises(ValueError, match="size_ratio"):
         LikelihoodConfig(size_ratio=1.5)
+
+
+def test_figure_and_examples_run_small(tmp_path, monkeypatch):
+    import runpy
+    from pathlib import Path
+
+    from cogattn.data import load
+    from cogattn.figures import make_figure, replot_figure
+
+    result = make_figure("retinotopy", tmp_path, small=True)
+    ds = load(result.data_path)
+    assert ds["logpolar_view"].shape == (3, 224, 224, 3)
+    assert set(ds["mode"].values) == {"logpolar", "cartesian"}
+    assert ds.sizes["threshold"] == 36
+    assert replot_figure("retinotopy", result.data_path, tmp_path / "again").figure_path.is_file()
+    monkeypatch.setenv("COGATTN_EXAMPLE_SMALL", "1")
+    root = Path(__file__).resolve().parents[2] / "examples" / "gaze"
+    ns = runpy.run_path(str(root / "plot_retinotopy_views.py"))
+    assert float(ns["err"]) < 1e-5  # rotation by 90° = quarter column shift
+    ns = runpy.run_path(str(root / "plot_retinotopy_robustness.py"))
+    assert ns["lmap"].shape == (11, 11)
