@@ -65,7 +65,7 @@ def compute(
     n_fixations, n_iterations : int
         Spec: 10 and 20.
     seed : int
-        Seeds the random restarts.
+        Seeds the random restarts and, with ``weights=None``, the random initialisation.
     """
     from skimage import data
 
@@ -79,12 +79,16 @@ def compute(
     if len(caps) != 2:
         raise ValueError(f"captions must be two strings, got {caps!r}")
     photo = getattr(data, image)()
-    model = NevaClip(
-        backbone,
-        weights=weights,
-        device=device,
-        config=NevaClipConfig(n_iterations=n_iterations),
-    )
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)  # random weights (weights=None) are reproducible too
+        model = NevaClip(
+            backbone,
+            weights=weights,
+            device=device,
+            config=NevaClipConfig(n_iterations=n_iterations),
+        )
     tasks = [*caps, ""]
     ds_sp = model.predict(
         [photo] * 3, task=tasks, n_fixations=n_fixations, seed=seed, progress=False
