@@ -26,12 +26,12 @@ from typing import Any
 
 _LAZY: dict[str, str] = {
     # features
-    "envelope": "cogattn.brain.aad.envelope",
-    "onset_envelope": "cogattn.brain.aad.envelope",
-    "bandpass": "cogattn.brain.aad.envelope",
-    "resample": "cogattn.brain.aad.envelope",
-    "erb_space_hz": "cogattn.brain.aad.envelope",
-    "gammatone_fir": "cogattn.brain.aad.envelope",
+    "envelope": "cogattn.brain.aad.features",
+    "onset_envelope": "cogattn.brain.aad.features",
+    "bandpass": "cogattn.brain.aad.features",
+    "resample": "cogattn.brain.aad.features",
+    "erb_space_hz": "cogattn.brain.aad.features",
+    "gammatone_fir": "cogattn.brain.aad.features",
     "lag_matrix": "cogattn.brain.aad.lags",
     "lags_from_ms": "cogattn.brain.aad.lags",
     "lagged_gram": "cogattn.brain.aad.lags",

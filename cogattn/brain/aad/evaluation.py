@@ -631,7 +631,7 @@ def switching_simulation(
     recordings: xr.Dataset,
     *,
     window_s: float,
-    step_s: float = 1.0,
+    step_s: float | None = None,
     accuracy: float | None = None,
     p_switch: float | None = None,
 ) -> SwitchingResult:
@@ -641,8 +641,8 @@ def switching_simulation(
     different streams), decisions are made in sliding windows of ``window_s`` every
     ``step_s`` (each labelled at its end, as an online system would), and smoothed with
     :func:`smooth_decisions`. The delay of a switch is the time from the switch until the
-    smoothed decision first equals the new attended stream and stays there until the next
-    switch (``inf`` if never).
+    smoothed decision first equals the new attended stream (``inf`` if it never does before
+    the next switch).
 
     Parameters
     ----------
@@ -650,7 +650,8 @@ def switching_simulation(
     recordings : Recordings dataset
         Held-out trials in the order they are joined.
     window_s, step_s : float
-        Sliding decision window and hop.
+        Decision window and hop (default: ``window_s``; overlapping windows give correlated
+        decisions, which the HMM treats as independent).
     accuracy : float, optional
         Assumed per-window accuracy for the HMM (default 0.75).
     p_switch : float, optional
@@ -662,6 +663,7 @@ def switching_simulation(
     """
     one, label = concatenate_trials(recordings)
     fs = float(one.attrs["sfreq_hz"])
+    step_s = window_s if step_s is None else step_s
     dec = decoder.decide(one, window_s=window_s, step_s=step_s)
     start = dec["start_s"].values
     end_idx = np.minimum(((start + window_s) * fs).astype(int) - 1, label.size - 1)
@@ -681,14 +683,8 @@ def switching_simulation(
     for s, t_sw in enumerate(switch_t):
         new = label[switch_idx[s]]
         seg = (times >= t_sw) & (times < bounds[s + 1])
-        ok = smoothed[seg] == new
-        if not ok.any():
-            delays.append(np.inf)
-            continue
-        # first index from which the decision stays correct until the next switch
-        bad = np.flatnonzero(~ok)
-        first = 0 if bad.size == 0 else bad[-1] + 1
-        delays.append(np.inf if first >= ok.size else times[seg][first] - t_sw)
+        hit = np.flatnonzero(smoothed[seg] == new)
+        delays.append(times[seg][hit[0]] - t_sw if hit.size else np.inf)
     return SwitchingResult(
         times_s=times,
         raw=raw,

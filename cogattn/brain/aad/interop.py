@@ -23,7 +23,7 @@ import numpy as np
 import xarray as xr
 
 from cogattn.brain.aad._base import check_recordings, iter_trials
-from cogattn.brain.aad.envelope import bandpass, resample
+from cogattn.brain.aad.features import bandpass, resample
 from cogattn.data import DataError, recordings
 
 __all__ = [

@@ -33,7 +33,7 @@ import numpy as np
 import xarray as xr
 from scipy import signal
 
-from cogattn.brain.aad.envelope import envelope
+from cogattn.brain.aad.features import envelope
 from cogattn.brain.aad.speaker import estimate_f0, spectral_speaker_embedding
 from cogattn.data import recordings
 

@@ -5,7 +5,7 @@ Recipe (one simulated "subject"):
 1. **Talkers**: one long stretch of speech per talker from espeak-ng, or the documented
    synthetic fallback (:mod:`cogattn.stimuli.speech`); the source used is recorded in
    ``attrs["speech_source"]``.
-2. **Envelopes**: :func:`~cogattn.brain.aad.envelope` (KU Leuven power-law gammatone recipe,
+2. **Envelopes**: :func:`~cogattn.brain.aad.features` (KU Leuven power-law gammatone recipe,
    band-pass 1–9 Hz) at the EEG rate, then cut into consecutive trials.
 3. **TRFs** (0–500 ms), sums of Gaussians ``amp · exp(-(t - μ)² / 2σ²)``: attended
    P1-N1-P2 ``+0.5 g(50 ms, 15) − 1.0 g(100, 20) + 0.7 g(180, 30)``; unattended
@@ -54,7 +54,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from cogattn.brain.aad.envelope import bandpass, envelope, resample
+from cogattn.brain.aad.features import bandpass, envelope, resample
 from cogattn.data import recordings
 from cogattn.stimuli.speech import DEFAULT_TALKERS, Talker, synthesize
 
