@@ -565,8 +565,22 @@ class RetinotopicCNN:
             raise TypeError(f"config must be a FitConfig, got {type(config).__name__}")
         dataset, classes = self._dataset(data)
         self._build(classes)
+        # seeded training without changing the caller's global RNG state
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(config.seed)
+            self._train(dataset, config, checkpoint=checkpoint, resume=resume, progress=progress)
+        return self
+
+    def _train(
+        self,
+        dataset: torch.utils.data.Dataset,
+        config: FitConfig,
+        *,
+        checkpoint: str | os.PathLike | None,
+        resume: bool,
+        progress: bool,
+    ) -> None:
         gen = torch.Generator().manual_seed(config.seed)
-        torch.manual_seed(config.seed)
         params = [p for p in self.model_.parameters() if p.requires_grad]
         if config.optimizer == "sgd":
             opt: torch.optim.Optimizer = torch.optim.SGD(
@@ -651,7 +665,6 @@ class RetinotopicCNN:
         if config.recalibrate_batchnorm:
             self._recalibrate_batchnorm(loader, progress=progress)
         self.model_.eval()
-        return self
 
     @torch.no_grad()
     def _recalibrate_batchnorm(self, loader: Any, *, progress: bool) -> None:
