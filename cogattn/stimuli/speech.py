@@ -93,7 +93,7 @@ class Talker:
     name : str
         Label (used as the stream name).
     espeak_voice : str
-        espeak-ng voice, e.g. ``"en-us+m3"`` (male variant 3), ``"en-gb+f3"``.
+        espeak-ng voice, e.g. ``"en-us+m3"`` (male variant 3), ``"en-us+f3"``.
     rate_wpm : int
         espeak-ng speaking rate in words per minute (``-s``).
     pitch : int
@@ -117,7 +117,7 @@ class Talker:
 
 DEFAULT_TALKERS: tuple[Talker, Talker] = (
     Talker("male", "en-us+m3", 165, 40, 110.0, 1.0, 4.2),
-    Talker("female", "en-gb+f3", 150, 60, 210.0, 1.17, 3.8),
+    Talker("female", "en-us+f3", 150, 60, 210.0, 1.17, 3.8),
 )
 
 

@@ -64,7 +64,9 @@ def test_forward_trf_recovers_kernel_with_sign(rng):
     trf.fit(stim, eeg)
     w = trf.trf_.sel(feature="feature0")
     assert w.dims == ("lag", "channel")
-    np.testing.assert_allclose(w.sel(lag=[0.0, 0.01, 0.02, 0.03, 0.04]).values[:, 0], kernel, atol=0.02)
+    np.testing.assert_allclose(
+        w.sel(lag=[0.0, 0.01, 0.02, 0.03, 0.04]).values[:, 0], kernel, atol=0.02
+    )
     np.testing.assert_allclose(w.sel(lag=slice(-0.05, -0.01)).values, 0, atol=0.02)
     np.testing.assert_allclose(w.values[:, 1], -0.5 * w.values[:, 0], atol=0.02)
     assert trf.score_channels(stim, eeg).min() > 0.99

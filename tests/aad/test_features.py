@@ -64,7 +64,9 @@ def test_envelope_rejects_bad_input():
 
 
 def test_onset_envelope_hand_worked():
-    np.testing.assert_array_equal(onset_envelope(np.array([0.0, 1, 3, 2, 2, 5])), [0, 1, 2, 0, 0, 3])
+    np.testing.assert_array_equal(
+        onset_envelope(np.array([0.0, 1, 3, 2, 2, 5])), [0, 1, 2, 0, 0, 3]
+    )
     np.testing.assert_array_equal(
         onset_envelope(np.array([0.0, 1, 3, 2]), half_wave=False), [0, 1, 2, -1]
     )

@@ -102,7 +102,12 @@ def estimate_f0(
     lo = int(sfreq_hz / fmax_hz)
     hi = min(int(sfreq_hz / fmin_hz), frame - 2)
     seg = ac[:, lo : hi + 1]
-    k = np.argmax(seg, axis=1)
+    # octave-error guard: take the shortest-lag local maximum within 15 % of the best peak
+    best = seg.max(axis=1, keepdims=True)
+    is_peak = np.zeros_like(seg, dtype=bool)
+    is_peak[:, 1:-1] = (seg[:, 1:-1] >= seg[:, :-2]) & (seg[:, 1:-1] >= seg[:, 2:])
+    good = is_peak & (seg >= 0.85 * best)
+    k = np.where(good.any(axis=1), np.argmax(good, axis=1), np.argmax(seg, axis=1))
     peak = seg[np.arange(len(k)), k]
     lag = (k + lo).astype(float)
     ok = (k > 0) & (k < seg.shape[1] - 1)
