@@ -34,7 +34,7 @@ def test_array_and_recordings_paths_agree(small_rec):
     dec_a = BackwardDecoder(sfreq_hz=64).fit(eeg, env)
     np.testing.assert_allclose(dec_a.coef_, dec_r.coef_)
     pred = dec_a.predict(eeg)
-    assert pred.shape == eeg.shape[:2] + (1,)
+    assert pred.shape == (*eeg.shape[:2], 1)
 
 
 def test_precomputed_fit_equals_fit(small_rec):

@@ -16,7 +16,8 @@ from cogattn.brain.aad import (
     lags_from_ms,
     onset_envelope,
 )
-from cogattn.brain.aad.decoders import LagStats, ledoit_wolf_shrinkage as lw_from_stats
+from cogattn.brain.aad.decoders import LagStats
+from cogattn.brain.aad.decoders import ledoit_wolf_shrinkage as lw_from_stats
 from cogattn.brain.aad.lags import lagged_cross, lagged_row_norms_sq
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 
 import numpy as np
@@ -56,7 +57,7 @@ def test_accuracy_vs_window_length(calibrated_eval):
     # non-decreasing within noise: a drop between consecutive lengths must stay within two
     # binomial standard errors of the difference
     w = acc.index.values
-    for a, b in zip(w[:-1], w[1:]):
+    for a, b in itertools.pairwise(w):
         se = np.sqrt(acc[a] * (1 - acc[a]) / n[a] + acc[b] * (1 - acc[b]) / n[b])
         assert acc[b] >= acc[a] - 2 * se, (a, b, acc[a], acc[b])
     # and clearly increasing overall
