@@ -16,7 +16,8 @@ differ — the largest relative CV-score gap between the two choices (float32 ne
 
 Usage::
 
-    python benchmarks/bench_ridge.py            # N 500×P 100×V 2000 and N 2000×P 768×V 20000
+    python benchmarks/bench_ridge.py            # N 500×P 100×V 2000, N 2000×P 768×V 20000,
+                                                # N 9000×P 768×V 2000 (NSD-like N)
     python benchmarks/bench_ridge.py --quick    # small sizes, < 1 min
     python benchmarks/bench_ridge.py --threads 2 --device cuda
 """
@@ -32,7 +33,12 @@ from collections.abc import Callable
 import numpy as np
 
 ALPHAS = np.logspace(-1, 7, 17)
-CASES = {"small": (500, 100, 2000), "large": (2000, 768, 20000)}
+CASES = {
+    "small": (500, 100, 2000),
+    "large": (2000, 768, 20000),
+    # NSD-like number of training images (fewer voxels to keep the peers' run time sane)
+    "nsd-like": (9000, 768, 2000),
+}
 QUICK_CASES = {"quick-small": (300, 64, 1000), "quick-medium": (800, 256, 4000)}
 
 
@@ -59,13 +65,20 @@ class _Numpy:
         return np.asarray(pred.cpu() if hasattr(pred, "cpu") else pred)
 
 
-def timed(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
-    times, out = [], None
+def timed_pair(
+    ours: Callable[[], object], peer: Callable[[], object], repeats: int
+) -> tuple[float, object, float, object]:
+    """Median times of two fits, interleaved (ours, peer, ours, peer, …) so that a change of
+    machine load affects both alike."""
+    t_ours, t_peer, out_ours, out_peer = [], [], None, None
     for _ in range(repeats):
         start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), out
+        out_ours = ours()
+        t_ours.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        out_peer = peer()
+        t_peer.append(time.perf_counter() - start)
+    return statistics.median(t_ours), out_ours, statistics.median(t_peer), out_peer
 
 
 def compare(model, peer, X: np.ndarray, peer_alphas: np.ndarray) -> tuple[float, float, float]:
@@ -103,12 +116,10 @@ def run_case(name: str, n: int, p: int, v: int, *, repeats: int, device: str, pe
     if "sklearn" in peers:
         from sklearn.linear_model import RidgeCV
 
-        t_ours, ours = timed(
-            lambda: RidgeEncoder(alphas=ALPHAS, cv="loo", device=device).fit(X, Y), repeats
-        )
-        t_peer, peer = timed(
+        t_ours, ours, t_peer, peer = timed_pair(
+            lambda: RidgeEncoder(alphas=ALPHAS, cv="loo", device=device).fit(X, Y),
             lambda: RidgeCV(alphas=ALPHAS, alpha_per_target=True).fit(X, Y),
-            max(1, repeats if n * v < 1e7 else 1),
+            repeats,
         )
         rel, agree, gap = compare(ours, peer, X, np.asarray(peer.alpha_))
         print(
@@ -123,10 +134,8 @@ def run_case(name: str, n: int, p: int, v: int, *, repeats: int, device: str, pe
 
         backend = "torch_cuda" if device.startswith("cuda") else "numpy"
         set_backend(backend, on_error="raise")
-        t_ours, ours = timed(
-            lambda: RidgeEncoder(alphas=ALPHAS, cv=5, device=device).fit(X, Y), repeats
-        )
-        t_peer, peer = timed(
+        t_ours, ours, t_peer, peer = timed_pair(
+            lambda: RidgeEncoder(alphas=ALPHAS, cv=5, device=device).fit(X, Y),
             lambda: HimalayaRidgeCV(alphas=ALPHAS.astype(np.float32), cv=5, fit_intercept=True).fit(
                 X, Y
             ),

@@ -634,30 +634,45 @@ def _alpha_batch(rows: int, m: int, k: int, itemsize: int) -> int:
     return int(max(1, min(k, _WORK_BYTES // max(1, rows * m * itemsize))))
 
 
+def _residual_sums(
+    B: torch.Tensor,
+    Z: torch.Tensor,
+    offset: torch.Tensor | None,
+    weights: torch.Tensor,
+    buf: torch.Tensor,
+) -> torch.Tensor:
+    """``Σ_i w_ai (offset + B_a Z)_iv²`` for a batch of alphas.
+
+    ``B`` is ``(b, rows, r)`` (the basis scaled for ``b`` alphas), ``weights`` ``(b, rows)``.
+    One large matrix product ``(b·rows × r) @ (r × m)`` (much faster on CPU than a batched
+    product), then in-place add/square and a batched weighted sum: ``(b, m)``.
+    """
+    b, rows, r = B.shape
+    m = Z.shape[1]
+    R = torch.mm(B.reshape(b * rows, r), Z, out=buf[: b * rows]).view(b, rows, m)
+    if offset is not None:
+        R.add_(offset)
+    R.square_()
+    return torch.bmm(weights[:, None, :], R)[:, 0, :]
+
+
 def _loo_scores(basis: _Basis, plan: _LooPlan, Yc: torch.Tensor, Z: torch.Tensor) -> np.ndarray:
     """Negative mean squared exact-LOO error, (n_alphas, n_chunk).
 
     Residuals are formed as ``Y_perp + U diag(α/(s²+α)) Z`` (``Y_perp = Y - U Z``, exactly 0
     when the basis spans the sample space): no cancellation when the fit nearly interpolates.
-    Alphas are batched into a few large batched products (few, large kernels).
+    Alphas are batched into a few large products.
     """
     n, m = Yc.shape
-    r = basis.U.shape[1]
     k = plan.c.shape[1]
     out = torch.empty((k, m), dtype=Yc.dtype, device=Yc.device)
     Yp = None if plan.full else torch.addmm(Yc, basis.U, Z, alpha=-1.0)
     step = _alpha_batch(n, m, k, Yc.element_size())
+    buf = torch.empty((step * n, m), dtype=Yc.dtype, device=Yc.device)
     for a0 in range(0, k, step):
         a1 = min(k, a0 + step)
         Uc = plan.Uc[a0:a1] if plan.Uc is not None else _scaled(basis.U, plan.c, a0, a1)
-        Zb = Z.expand(a1 - a0, r, m)
-        if Yp is None:
-            R = torch.bmm(Uc, Zb)  # residuals (I - H_α) Y, (b, n, m)
-        else:
-            R = torch.baddbmm(Yp.expand(a1 - a0, n, m), Uc, Zb)
-        R.square_()
-        out[a0:a1] = torch.bmm(plan.w[a0:a1, None, :], R)[:, 0, :]  # Σ_i w_i r_i²
-        del R
+        out[a0:a1] = _residual_sums(Uc, Z, Yp, plan.w[a0:a1], buf)  # Σ_i w_i r_i²
     return (-out.to(torch.float64) / n).cpu().numpy()
 
 
@@ -673,14 +688,16 @@ def _kfold_scores(folds: list[_Fold], Yc: torch.Tensor, intercept: bool) -> np.n
         if intercept:
             Yv -= Yt.mean(0)
         del Yt
-        nv, r = f.M.shape
+        nv = f.M.shape[0]
         step = _alpha_batch(nv, m, k, Yc.element_size())
+        buf = torch.empty((step * nv, m), dtype=Yc.dtype, device=Yc.device)
+        ones = torch.full((step, nv), 1.0 / nv, dtype=Yc.dtype, device=Yc.device)
+        Yv.neg_()  # residual = -(Y_val - prediction): the sign does not matter once squared
         for a0 in range(0, k, step):
             a1 = min(k, a0 + step)
             Mg = f.Mg[a0:a1] if f.Mg is not None else _scaled(f.M, f.g, a0, a1)
-            R = torch.baddbmm(Yv.expand(a1 - a0, nv, m), Mg, Z.expand(a1 - a0, r, m), alpha=-1.0)
-            total[a0:a1] += torch.linalg.vector_norm(R, dim=1).to(torch.float64) ** 2 / nv
-            del R
+            sums = _residual_sums(Mg, Z, Yv, ones[: a1 - a0], buf)
+            total[a0:a1] += sums.to(torch.float64)
     return (-total / len(folds)).cpu().numpy()
 
 
