@@ -243,8 +243,9 @@ class RidgeEncoder(RegressorMixin, BaseEstimator):
         Per-voxel metric returned by :meth:`score`: Pearson correlation or coefficient of
         determination.
     voxel_chunk_size : int, optional
-        Voxels processed at once (bounds memory: about ``3 × n_samples × chunk`` numbers).
-        Default: chosen so that one (samples × voxels) buffer stays under 256 MiB.
+        Voxels processed at once. Memory is about ``(n_alphas + 3) × n_samples × chunk``
+        numbers (alphas are batched so that the residual buffer stays near 256 MiB).
+        Default: chosen so that the whole working set stays near 256 MiB.
     device : str, default "cpu"
         Torch device for the computation (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``).
     dtype : {"float32", "float64"}, default "float32"
