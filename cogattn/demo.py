@@ -33,6 +33,8 @@ DEMO_STEPS: tuple[tuple[str, dict], ...] = (
     # random-weight tiny CLIP (no download): shows the algorithm at the spec's 10 × 20 steps
     ("nevaclip-scanpaths", {"backbone": "open_clip:cogattn-test-vit"}),
     ("retinotopy", {}),
+    ("aad-window-accuracy", {}),
+    ("aad-trf", {}),
 )
 
 

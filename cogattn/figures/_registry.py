@@ -79,6 +79,8 @@ _BUILTIN: dict[str, str] = {
     "search-displays": "cogattn.figures.search_displays:RECIPE",
     "nevaclip-scanpaths": "cogattn.figures.nevaclip_scanpaths:RECIPE",
     "retinotopy": "cogattn.figures.retinotopy:RECIPE",
+    "aad-window-accuracy": "cogattn.figures.aad_window_accuracy:RECIPE",
+    "aad-trf": "cogattn.figures.aad_trf:RECIPE",
 }
 for _name, _target in _BUILTIN.items():
     _REGISTRY.add(_name, _target)

@@ -293,8 +293,8 @@ def evaluate_windows(
         ``window_s``); ``trial_scores`` (trial × stream: the scores over each whole test
         trial, e.g. r with each stream for correlation decoders), ``attended``, ``fold``
         (dim ``trial``); per-window ``window_length_s``, ``window_trial``, ``decided``,
-        ``correct`` (dim ``window``); attrs ``mesd_s`` (NaN when undefined), ``decoder``,
-        ``cv``.
+        ``correct``, ``window_scores`` (window × stream) (dim ``window``); attrs ``mesd_s``
+        (``inf`` when no accuracy exceeds 50 %), ``decoder``, ``cv``.
     """
     from tqdm.auto import tqdm
 
@@ -353,6 +353,7 @@ def evaluate_windows(
                         "start_s": ("window", dec["start_s"].values),
                         "decided": ("window", dec["decided"].values),
                         "correct": ("window", dec["correct"].values),
+                        "window_scores": (("window", "stream"), dec["scores"].values),
                     }
                 )
             )

@@ -256,11 +256,12 @@ def simulate_aad(
     h_un = gaussian_trf(cfg.trf_unattended, sfreq_hz=fs, length_ms=cfg.trf_length_ms)
     if cfg.montage is not None:
         ch_names, ch_pos = _montage(cfg.montage, n_ch)
-        ref = (
-            ch_pos[ch_names.index("FCz")]
-            if "FCz" in ch_names
-            else [*ch_pos.mean(axis=0), 0, 0.03, 0.09]
-        )
+        if "FCz" in ch_names:
+            ref = ch_pos[ch_names.index("FCz")]
+        elif {"FC1", "FC2"} <= set(ch_names):
+            ref = (ch_pos[ch_names.index("FC1")] + ch_pos[ch_names.index("FC2")]) / 2
+        else:
+            ref = ch_pos[int(np.argmax(ch_pos[:, 2]))]
         dist = np.linalg.norm(ch_pos - ref, axis=1)
         theta = np.pi / 2 * dist / dist.max()
         lateral = np.tanh(ch_pos[:, 0] / 0.04)
