@@ -60,7 +60,9 @@ def test_forward_trf_recovers_kernel_with_sign(rng):
     kernel = np.array([0.0, 0.0, 1.0, 0.5, -0.8])  # response 20-40 ms after the stimulus
     eeg = np.stack([np.convolve(stim[:, 0], c * kernel)[:5000] for c in (1.0, -0.5)], axis=1)
     eeg += 0.05 * rng.normal(size=eeg.shape)
-    trf = ForwardTRF(sfreq_hz=fs, tmin_ms=-50, tmax_ms=80, alpha=1e-5, standardize=None)
+    trf = ForwardTRF(
+        sfreq_hz=fs, tmin_ms=-50, tmax_ms=80, alpha=1e-5, standardize=None, band_hz=None
+    )
     trf.fit(stim, eeg)
     w = trf.trf_.sel(feature="feature0")
     assert w.dims == ("lag", "channel")

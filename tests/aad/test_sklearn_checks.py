@@ -21,10 +21,10 @@ _LAG = (
 
 ESTIMATORS = [
     # a purely spatial instance (one lag) behaves like an ordinary regressor
-    BackwardDecoder(sfreq_hz=64.0, tmin_ms=0, tmax_ms=0, standardize="train"),
-    BackwardDecoder(sfreq_hz=64.0, tmin_ms=0, tmax_ms=47, standardize="train"),
-    ForwardTRF(sfreq_hz=64.0, tmin_ms=-16, tmax_ms=32, standardize="train"),
-    CCADecoder(sfreq_hz=64.0, eeg_tmax_ms=32, stim_tmax_ms=16, n_components=1),
+    BackwardDecoder(sfreq_hz=64.0, tmin_ms=0, tmax_ms=0, standardize="train", band_hz=None),
+    BackwardDecoder(sfreq_hz=64.0, tmin_ms=0, tmax_ms=47, standardize="train", band_hz=None),
+    ForwardTRF(sfreq_hz=64.0, tmin_ms=-16, tmax_ms=32, standardize="train", band_hz=None),
+    CCADecoder(sfreq_hz=64.0, eeg_tmax_ms=32, stim_tmax_ms=16, n_components=1, band_hz=None),
     LocusCNN(sfreq_hz=64.0, epochs=10, batch_size=50, validation_fraction=0.0, learning_rate=0.05),
     SpeakerClusterDecoder(hidden_size=4, epochs=10, batch_size=50, learning_rate=0.05),
     WindowClassifier(),

@@ -1,6 +1,7 @@
 """CCA-based attention decoding (de Cheveigné et al. 2018) with an LDA classifier.
 
-Both signals get temporal context: the EEG is lag-expanded over ``eeg_tmin_ms…eeg_tmax_ms``
+Both signals are band-passed (``band_hz``, 1–9 Hz by default) and z-scored per trial (Recordings
+input; array input is only centred), then get temporal context: the EEG is lag-expanded over ``eeg_tmin_ms…eeg_tmax_ms``
 (0–250 ms after the stimulus, as the backward decoder) and the stimulus over
 ``stim_tmin_ms…stim_tmax_ms`` (its past 0–250 ms). Canonical correlation analysis on the
 training trials (attended stream) finds pairs of projections ``(u_k, v_k)``, ``k < K``,
@@ -47,10 +48,18 @@ from cogattn.brain.aad._base import (
     zscore,
 )
 from cogattn.brain.aad.decoders import _apply_lags
+from cogattn.brain.aad.features import bandpass
 from cogattn.brain.aad.lags import lagged_cross, lagged_gram, lags_from_ms, shift
 from cogattn.data import DataError
 
 __all__ = ["CCADecoder"]
+
+
+def _zf(est: CCADecoder, a: np.ndarray, fs: float) -> np.ndarray:
+    """Band-pass (if ``est.band_hz``) then z-score along time."""
+    if est.band_hz is not None:
+        a = bandpass(a, sfreq_hz=fs, band_hz=tuple(est.band_hz), axis=0)
+    return zscore(a)
 
 
 def _inv_sqrt(c: np.ndarray, shrinkage: float) -> np.ndarray:
@@ -79,6 +88,9 @@ class CCADecoder(AADDecoderMixin, TransformerMixin, BaseEstimator):
         Shrinkage of both covariance matrices towards a scaled identity (0–1).
     lda_window_s : float
         Window length of the LDA training windows.
+    band_hz : (low, high) or None
+        Zero-phase band-pass of the EEG and the stimulus of every trial (as in
+        :class:`~cogattn.brain.aad.BackwardDecoder`).
 
     Attributes
     ----------
@@ -104,6 +116,7 @@ class CCADecoder(AADDecoderMixin, TransformerMixin, BaseEstimator):
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "shrinkage": [Interval(Real, 0, 1, closed="both")],
         "lda_window_s": [Interval(Real, 0, None, closed="neither")],
+        "band_hz": ["array-like", None],
     }
 
     def __init__(
@@ -117,6 +130,7 @@ class CCADecoder(AADDecoderMixin, TransformerMixin, BaseEstimator):
         n_components: int = 3,
         shrinkage: float = 0.05,
         lda_window_s: float = 10.0,
+        band_hz: tuple[float, float] | None = (1.0, 9.0),
     ) -> None:
         self.sfreq_hz = sfreq_hz
         self.eeg_tmin_ms = eeg_tmin_ms
@@ -126,6 +140,7 @@ class CCADecoder(AADDecoderMixin, TransformerMixin, BaseEstimator):
         self.n_components = n_components
         self.shrinkage = shrinkage
         self.lda_window_s = lda_window_s
+        self.band_hz = band_hz
 
     # -- core ------------------------------------------------------------------------------
     def _fit_pairs(self, xs: list[np.ndarray], ys: list[np.ndarray], fs: float) -> None:
@@ -181,8 +196,8 @@ class CCADecoder(AADDecoderMixin, TransformerMixin, BaseEstimator):
             ds = check_recordings(X, need_streams=True, need_attended=True)
             fs = float(ds.attrs["sfreq_hz"])
             trials = iter_trials(ds)
-            xs = [zscore(t.eeg) for t in trials]
-            ys = [zscore(t.streams[t.attended]) for t in trials]
+            xs = [_zf(self, t.eeg, fs) for t in trials]
+            ys = [_zf(self, t.streams[t.attended], fs) for t in trials]
             self.n_features_in_ = xs[0].shape[1]
             self._fit_pairs(xs, ys, fs)
             self._fit_lda(trials, fs)
@@ -209,10 +224,13 @@ class CCADecoder(AADDecoderMixin, TransformerMixin, BaseEstimator):
             starts = window_starts(t.eeg.shape[0], length)
             if len(starts) == 0:
                 continue
-            u, _ = self._components(zscore(t.eeg), None)
+            u, _ = self._components(_zf(self, t.eeg, fs), None)
             rho = [
                 self._window_corrs(
-                    u, _apply_lags(zscore(s), self.stim_lags_, self.y_weights_), starts, length
+                    u,
+                    _apply_lags(_zf(self, s, fs), self.stim_lags_, self.y_weights_),
+                    starts,
+                    length,
                 )
                 for s in t.streams
             ]
@@ -240,7 +258,8 @@ class CCADecoder(AADDecoderMixin, TransformerMixin, BaseEstimator):
             ds = check_recordings(X, need_streams=True, need_attended=True)
             rs = []
             for t in iter_trials(ds):
-                u, v = self._components(zscore(t.eeg), zscore(t.streams[t.attended]))
+                fs = self.sfreq_hz_
+                u, v = self._components(_zf(self, t.eeg, fs), _zf(self, t.streams[t.attended], fs))
                 rs.append(self._window_corrs(u, v, np.array([0]), u.shape[0]).mean())
             return float(np.mean(rs))
         u = self.transform(X)
@@ -255,10 +274,11 @@ class CCADecoder(AADDecoderMixin, TransformerMixin, BaseEstimator):
                 f"the decoder was fitted on {self.n_features_in_} channels, got {trial.eeg.shape[1]}",
                 field="eeg",
             )
-        u, _ = self._components(zscore(trial.eeg), None)
+        fs = self.sfreq_hz_
+        u, _ = self._components(_zf(self, trial.eeg, fs), None)
         out = []
         for s in trial.streams:
-            v = _apply_lags(zscore(s), self.stim_lags_, self.y_weights_)
+            v = _apply_lags(_zf(self, s, fs), self.stim_lags_, self.y_weights_)
             out.append(self._window_corrs(u, v, starts, length) @ self.lda_weights_)
         return np.stack(out, axis=1)
 

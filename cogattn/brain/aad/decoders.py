@@ -64,6 +64,7 @@ from cogattn.brain.aad._base import (
     window_correlations,
     zscore,
 )
+from cogattn.brain.aad.features import bandpass
 from cogattn.brain.aad.lags import (
     lagged_cross,
     lagged_gram,
@@ -174,6 +175,7 @@ class _LaggedLinear(AADDecoderMixin, RegressorMixin, BaseEstimator):
         "regularization": [StrOptions(set(_REGULARIZATIONS))],
         "alpha": [Interval(Real, 0, None, closed="left"), "array-like"],
         "standardize": [StrOptions({"trial", "train"}), None],
+        "band_hz": ["array-like", None],
     }
 
     # -- hooks -------------------------------------------------------------------------
@@ -195,15 +197,36 @@ class _LaggedLinear(AADDecoderMixin, RegressorMixin, BaseEstimator):
             raise ValueError(f"alpha must be a non-negative number or sequence, got {self.alpha!r}")
         return a
 
-    def _prep_pair(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _filter(self, a: np.ndarray, fs: float | None = None) -> np.ndarray:
+        """The optional zero-phase band-pass, applied to every trial of input and target."""
+        if self.band_hz is None:
+            return a
+        band = tuple(float(b) for b in self.band_hz)
+        if len(band) != 2 or not 0 <= band[0] < band[1]:
+            raise ValueError(
+                f"band_hz must be (low, high) with 0 <= low < high, got {self.band_hz}"
+            )
+        return bandpass(a, sfreq_hz=self.sfreq_hz_ if fs is None else fs, band_hz=band, axis=0)
+
+    def _prep_pair(
+        self, x: np.ndarray, y: np.ndarray, fs: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        x, y = self._filter(x, fs), self._filter(y, fs)
         if self.standardize == "trial":
             return zscore(x), zscore(y)
         return (x - self.x_mean_) / self.x_scale_, (y - self.y_mean_) / self.y_scale_
 
     def _prep_x(self, x: np.ndarray) -> np.ndarray:
+        x = self._filter(x)
         if self.standardize == "trial":
             return zscore(x)
         return (x - self.x_mean_) / self.x_scale_
+
+    def _prep_y(self, y: np.ndarray) -> np.ndarray:
+        y = self._filter(y)
+        if self.standardize == "trial":
+            return zscore(y)
+        return (y - self.y_mean_) / self.y_scale_
 
     def _stats(self, x: np.ndarray, y: np.ndarray, shifts: np.ndarray) -> LagStats:
         return LagStats(
@@ -238,7 +261,7 @@ class _LaggedLinear(AADDecoderMixin, RegressorMixin, BaseEstimator):
         self.sfreq_hz_ = float(sfreq)
         self.lags_ = self._shift_sign() * shifts
         if self.standardize != "trial":
-            self._set_scaling(xs, ys)
+            self._set_scaling([self._filter(x) for x in xs], [self._filter(y) for y in ys])
         pairs = [self._prep_pair(x, y) for x, y in zip(xs, ys)]
         if len(pairs) == 1 and alphas.size > 1:
             pairs = _split_blocks(pairs[0], 5)
@@ -371,6 +394,11 @@ class BackwardDecoder(_LaggedLinear):
         ``"trial"`` z-scores the EEG and the stimulus of each trial separately (standard in
         AAD; a plain 2-D array counts as one trial), ``"train"`` uses the training-set
         statistics (predictions are then in the units of ``y``), ``None`` only centres.
+    band_hz : (low, high) or None
+        Zero-phase Butterworth band-pass applied to the EEG *and* the stimulus of every trial
+        before anything else (KU Leuven: 1–9 Hz, the same filter for both). It makes the
+        decoder robust to raw EEG (drifts, high-frequency noise) and is nearly idempotent on
+        data already filtered to that band. ``None`` disables it.
 
     Attributes
     ----------
@@ -414,6 +442,7 @@ class BackwardDecoder(_LaggedLinear):
         regularization: str = "ridge-relative",
         alpha: float | Sequence[float] = 0.01,
         standardize: str | None = "trial",
+        band_hz: tuple[float, float] | None = (1.0, 9.0),
     ) -> None:
         self.sfreq_hz = sfreq_hz
         self.tmin_ms = tmin_ms
@@ -421,6 +450,7 @@ class BackwardDecoder(_LaggedLinear):
         self.regularization = regularization
         self.alpha = alpha
         self.standardize = standardize
+        self.band_hz = band_hz
 
     def _shift_sign(self) -> int:
         return -1
@@ -455,9 +485,10 @@ class BackwardDecoder(_LaggedLinear):
         ds = check_recordings(recordings, need_streams=True, need_attended=True)
         if self.standardize != "trial":
             raise ValueError("precompute() needs standardize='trial'")
-        shifts = self._shifts(self._sfreq_for(ds))
+        fs = self._sfreq_for(ds)
+        shifts = self._shifts(fs)
         xs, ys = self._recordings_xy(ds)
-        return [self._stats(*self._prep_pair(x, y), shifts) for x, y in zip(xs, ys)]
+        return [self._stats(*self._prep_pair(x, y, fs), shifts) for x, y in zip(xs, ys)]
 
     def fit_precomputed(self, stats: list[LagStats], recordings: xr.Dataset):
         """Fit from :meth:`precompute` statistics of the trials in ``recordings``."""
@@ -588,18 +619,21 @@ class BackwardDecoder(_LaggedLinear):
             rs = []
             for t in iter_trials(ds):
                 n = t.eeg.shape[0]
-                rs.append(np.mean(_pearson_cols(pred[t.index, :n], t.streams[t.attended])))
+                target = self._filter(t.streams[t.attended])
+                rs.append(np.mean(_pearson_cols(pred[t.index, :n], target)))
             return float(np.mean(rs))
         p = self.predict(X)
         y = np.asarray(y, dtype=float)
         p = np.asarray(p, dtype=float)
+        y = self._filter(y.reshape(y.shape[0], -1)) if y.ndim <= 2 else y
         return float(np.mean(_pearson_cols(p.reshape(len(y), -1), y.reshape(len(y), -1))))
 
     def _window_scores(self, trial: Trial, starts: np.ndarray, length: int) -> np.ndarray:
         self._check_channels(trial.eeg.shape[1])
         rec = _apply_lags(self._prep_x(trial.eeg), -self.lags_, self.coef_)
         return np.stack(
-            [window_correlations(rec, s, starts, length) for s in trial.streams], axis=1
+            [window_correlations(rec, self._filter(s), starts, length) for s in trial.streams],
+            axis=1,
         )
 
 
@@ -617,7 +651,7 @@ class ForwardTRF(_LaggedLinear):
         Sampling rate (from the ``Recordings``, or required for arrays).
     tmin_ms, tmax_ms : float
         Lag range (−100…500 ms by default).
-    regularization, alpha, standardize
+    regularization, alpha, standardize, band_hz
         As in :class:`BackwardDecoder`.
     streams : {"attended", "attended+unattended"}
         Regressors when fitting on ``Recordings``: the attended stream only, or a two-stream
@@ -641,7 +675,7 @@ class ForwardTRF(_LaggedLinear):
     >>> kernel = np.array([0.0, 1.0, 0.5])  # response 1 and 2 samples after the stimulus
     >>> eeg = np.convolve(stim, kernel)[:2000, None] + 0.1 * rng.normal(size=(2000, 1))
     >>> trf = ForwardTRF(sfreq_hz=100.0, tmin_ms=-20, tmax_ms=40, alpha=1e-4,
-    ...                  standardize=None).fit(stim[:, None], eeg)
+    ...                  standardize=None, band_hz=None).fit(stim[:, None], eeg)
     >>> np.round(trf.trf_.sel(channel="ch0").values.ravel()[2:5], 1) + 0.0  # lags 0, 10, 20 ms
     array([0. , 1. , 0.5])
     """
@@ -655,6 +689,7 @@ class ForwardTRF(_LaggedLinear):
         regularization: str = "ridge-relative",
         alpha: float | Sequence[float] = 0.01,
         standardize: str | None = "trial",
+        band_hz: tuple[float, float] | None = (1.0, 9.0),
         streams: str = "attended",
     ) -> None:
         self.sfreq_hz = sfreq_hz
@@ -663,6 +698,7 @@ class ForwardTRF(_LaggedLinear):
         self.regularization = regularization
         self.alpha = alpha
         self.standardize = standardize
+        self.band_hz = band_hz
         self.streams = streams
 
     _parameter_constraints: ClassVar[dict] = {
@@ -781,7 +817,7 @@ class ForwardTRF(_LaggedLinear):
             rs = []
             for t in iter_trials(ds):
                 reg = self._regressors(t.streams, t.attended)
-                eeg_z = zscore(t.eeg) if self.standardize == "trial" else t.eeg
+                eeg_z = self._prep_y(t.eeg)
                 pred = _apply_lags(self._prep_x(reg), self.lags_, self.coef_)
                 rs.append(_pearson_cols(pred, eeg_z))
             r = np.mean(rs, axis=0)
@@ -792,6 +828,8 @@ class ForwardTRF(_LaggedLinear):
             if yy.ndim == 1:
                 yy = yy[:, None]
             n_ch = yy.shape[-1]
+            if yy.ndim == 2:
+                yy = self._filter(yy)
             r = _pearson_cols(p.reshape(-1, n_ch), yy.reshape(-1, n_ch))
             ch = self.trf_["channel"].values
         return xr.DataArray(r, dims=("channel",), coords={"channel": ch}, name="r")
@@ -803,7 +841,7 @@ class ForwardTRF(_LaggedLinear):
         return float(self.score_channels(X, y).mean())
 
     def _window_scores(self, trial: Trial, starts: np.ndarray, length: int) -> np.ndarray:
-        eeg = zscore(trial.eeg) if self.standardize == "trial" else trial.eeg
+        eeg = self._prep_y(trial.eeg)
         out = []
         for k in range(trial.streams.shape[0]):
             reg = self._regressors(trial.streams, k)
