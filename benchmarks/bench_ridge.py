@@ -39,7 +39,7 @@ CASES = {
     # NSD-like number of training images (fewer voxels to keep the peers' run time sane)
     "nsd-like": (9000, 768, 2000),
 }
-QUICK_CASES = {"quick-small": (300, 64, 1000), "quick-medium": (800, 256, 4000)}
+QUICK_CASES = {"quick-small": (300, 64, 1000), "quick-medium": (600, 200, 2500)}
 
 
 def make_data(n: int, p: int, v: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
