@@ -9,8 +9,8 @@ import pytest
 
 from cogattn.brain.aad import (
     BackwardDecoder,
-    KFoldTrials,
     ForwardTRF,
+    KFoldTrials,
     evaluate_windows,
     plot_trf_topomap,
     preprocess_recordings,
