@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def _single_thread():
+    """One BLAS/torch thread within each AAD test module (restored afterwards, so other
+    test directories are not affected)."""
     import torch
     from threadpoolctl import threadpool_limits
 
