@@ -42,6 +42,22 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(20261123)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """Run torch on one intra-op thread during tests.
+
+    The test models are tiny: one thread is as fast as two on an idle machine, and on a
+    shared 2-core machine two threads spin-wait on each other (measured ~10x slower under
+    load). Library code never changes the thread count; users keep torch's default.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(autouse=True)
 def _close_figures():
     yield

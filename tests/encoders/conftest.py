@@ -9,16 +9,6 @@ import torch
 from cogattn.encoders import load_backbone
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny models run fastest on one thread; on a shared 2-core machine two threads spin-wait
-    on each other (measured ~10x slower under load). Restored after each test."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="session")
 def vit():
     """timm ViT-Tiny at 64 px with 2 blocks: 4×4 patches + CLS, 3 heads, width 192."""

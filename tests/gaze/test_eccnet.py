@@ -23,15 +23,6 @@ from cogattn.gaze.models.search_baselines import ChanceSearch, PixelMatch, pixel
 from cogattn.stimuli.search_arrays import SearchDisplay, object_array
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # tiny models: one thread avoids OpenMP contention on shared CI machines
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 # ------------------------------------------------------------------ ring masks (spec §1a)
 def test_ring_masks_1600px_match_spec_worked_consequences():
     # spec: for a 1600x1600 input, layers 1-2 have 23-24 rings all of size 2 (slope 0);

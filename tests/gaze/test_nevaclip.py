@@ -12,15 +12,6 @@ from cogattn.gaze.models.nevaclip import NevaClip, NevaClipConfig
 from cogattn.stimuli.foveation import FoveationConfig, Foveator, pixels_to_rc
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one intra-op thread avoids oversubscription on a shared 2-core machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 class TextureEmbedder:
     """A hand-built differentiable "encoder": its first embedding axis measures fine texture.
 

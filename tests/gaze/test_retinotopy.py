@@ -20,16 +20,6 @@ from cogattn.gaze.models.retinotopy import (
 )
 from cogattn.stimuli.logpolar import LogPolarConfig
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one intra-op thread avoids oversubscription on a shared 2-core machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 SIZE = 32
 LP = LogPolarConfig(n_radii=16, n_angles=16)
 FIT = FitConfig(epochs=3, batch_size=32, lr=0.01, momentum=0.9, recalibrate_batchnorm=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from cogattn.data import DataError
 from cogattn.data.loaders.vsa import load_search_outputs
@@ -17,14 +16,6 @@ from cogattn.gaze.search import (
     stack_summaries,
     summarise_search,
 )
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture(scope="module")

@@ -44,15 +44,6 @@ def test_rotate_images_quarter_turn():
 
 
 def test_diet_training_reduces_loss_and_feeds_eccnet(rng, tmp_path):
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        _train_and_search(rng, tmp_path)
-    finally:
-        torch.set_num_threads(n_threads)
-
-
-def _train_and_search(rng, tmp_path):
     images, labels = _bars(rng, 48)
     result = train_diet(
         _TinyClassifier(),

@@ -7,20 +7,11 @@ import runpy
 from pathlib import Path
 
 import pytest
-import torch
 
 from cogattn.data import load
 from cogattn.figures import make_figure, replot_figure
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "gaze"
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def test_search_asymmetry_figure_warns_loudly_when_untrained(tmp_path, caplog):

@@ -19,15 +19,6 @@ from cogattn.stimuli.foveation import (
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one intra-op thread avoids oversubscription on a shared 2-core machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture
 def image(rng):
     return torch.as_tensor(rng.random((2, 3, 48, 56)), dtype=torch.float64)

@@ -20,15 +20,6 @@ from cogattn.stimuli.logpolar import (
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one intra-op thread avoids oversubscription on a shared 2-core machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def test_default_grid_matches_spec():
     # spec §3a: radii logspace(0, -5, 224, base 2), angles linspace(0, 2pi, 225)[:-1]
     grid = logpolar_grid().double()
