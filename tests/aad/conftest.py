@@ -11,17 +11,13 @@ import pytest
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _single_thread():
-    """One BLAS/torch thread within each AAD test module (restored afterwards, so other
-    test directories are not affected)."""
-    import torch
+def _single_blas_thread():
+    """One BLAS thread within each AAD test module (torch is already on one thread for the
+    whole session, see tests/conftest.py); restored afterwards."""
     from threadpoolctl import threadpool_limits
 
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
     with threadpool_limits(limits=1):
         yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture(scope="session")
