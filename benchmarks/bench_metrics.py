@@ -1,9 +1,11 @@
 """Scanpath metrics: cogattn vs multimatch-gaze and scikit-learn's MeanShift, side by side.
 
-1. MultiMatch on the studyforrest fixation vectors (55 segment pairs, 1280×720):
-   multimatch-gaze ``docomparison`` per pair vs ``cogattn.gaze.metrics.multimatch`` per pair
-   and ``multimatch_many`` on all pairs at once — identical values (largest difference
-   printed), median time per pair, speed ratios.
+1. MultiMatch on the studyforrest fixation vectors (55 segment pairs, 1280×720), without
+   and with grouping (TDir=45°, TDur=50 ms, TAmp=150 px; the reference fails on one
+   segment with grouping, which is left out): multimatch-gaze ``docomparison`` per pair vs
+   ``cogattn.gaze.metrics.multimatch`` per pair and ``multimatch_many`` on all pairs at
+   once — identical values (largest difference printed), median CPU time per pair, speed
+   ratios; then the single-call cost on one long pair (segment 10, 36 vs 28 fixations).
 2. MultiMatch human–human on COCO-Search18 val (9,948 pairs, 512×320): multimatch-gaze on a
    random subset (per-pair time extrapolated) vs ``multimatch_many`` on all pairs.
 3. Sequence-score clustering on COCO-Search18 val: the published recipe written with
@@ -75,52 +77,126 @@ def coco_groups(root: Path) -> dict[tuple[str, str], list[np.ndarray]]:
     return dict(groups)
 
 
+GROUPING_REF = {"grouping": True, "TDir": 45.0, "TDur": 50.0, "TAmp": 150.0}  # TDur in ms here
+GROUPING = {
+    "grouping": True,
+    "direction_threshold_deg": 45.0,
+    "duration_threshold_ms": 50.0,
+    "amplitude_threshold_px": 150.0,
+}
+
+
+def cpu_timed(fn: Callable[[], object]) -> tuple[float, object]:
+    """CPU time of one run (the machine is shared: wall time counts other processes)."""
+    start = time.process_time()
+    out = fn()
+    return time.process_time() - start, out
+
+
 def bench_multimatch_studyforrest(root: Path, repeats: int) -> None:
+    """Per pair: multimatch-gaze vs :func:`multimatch` (one call per pair) and
+    :func:`multimatch_many` (all pairs at once), without and with grouping; then one long
+    pair (segment 10, 36 vs 28 fixations) called repeatedly."""
     import multimatch_gaze
 
-    from cogattn.gaze.metrics import multimatch, multimatch_many
+    from cogattn.gaze.metrics import MultiMatchConfig, multimatch, multimatch_many
 
-    pairs = studyforrest_pairs(root)
+    all_pairs = studyforrest_pairs(root)
     size = (1280, 720)
+    recs = [(_rec(a), _rec(b)) for a, b in all_pairs]
+    for grouping in (False, True):
+        ref_kw = GROUPING_REF if grouping else {}
+        kw = GROUPING if grouping else {}
+        keep = []
+        for k, (ra, rb) in enumerate(recs):
+            try:
+                multimatch_gaze.docomparison(ra, rb, screensize=list(size), **ref_kw)
+            except IndexError:  # the reference's amplitude pass fails on one segment
+                continue
+            keep.append(k)
+        pairs = [all_pairs[k] for k in keep]
+        config = MultiMatchConfig(**kw) if grouping else None
 
-    def run_ref() -> np.ndarray:
-        return np.array(
-            [
-                multimatch_gaze.docomparison(_rec(a), _rec(b), screensize=list(size))
-                for a, b in pairs
-            ],
-            float,
+        def run_ref(ref_kw=ref_kw, keep=keep) -> np.ndarray:
+            return np.array(
+                [
+                    multimatch_gaze.docomparison(*recs[k], screensize=list(size), **ref_kw)
+                    for k in keep
+                ],
+                float,
+            )
+
+        def run_one(kw=kw, pairs=pairs) -> np.ndarray:
+            return np.array(
+                [list(multimatch(a, b, screen_size_px=size, **kw).values()) for a, b in pairs]
+            )
+
+        def run_many(pairs=pairs, config=config) -> np.ndarray:
+            return multimatch_many(pairs, screen_size_px=size, config=config)
+
+        # interleaved rounds: on a shared machine the load drifts, so each ratio is taken
+        # between runs made back to back; medians over rounds are reported
+        rounds = []
+        for _ in range(repeats):
+            t_ref, ref = cpu_timed(run_ref)
+            t_one, one = cpu_timed(run_one)
+            t_many, many = cpu_timed(run_many)
+            rounds.append((t_ref, t_one, t_many))
+        t_ref, t_one, t_many = (statistics.median(r[k] for r in rounds) for k in range(3))
+        r_one = statistics.median(r[0] / r[1] for r in rounds)
+        r_many = statistics.median(r[0] / r[2] for r in rounds)
+        n = len(pairs)
+        label = "grouping TDir=45 TDur=50 ms TAmp=150" if grouping else "no grouping"
+        print(
+            f"MultiMatch, studyforrest ({n} pairs, {label}, {repeats} interleaved rounds, "
+            "medians of CPU time):"
         )
+        print(f"  multimatch-gaze          {t_ref / n * 1e3:8.3f} ms/pair")
+        print(f"  cogattn multimatch       {t_one / n * 1e3:8.3f} ms/pair  x{r_one:6.1f}")
+        print(f"  cogattn multimatch_many  {t_many / n * 1e3:8.3f} ms/pair  x{r_many:6.1f}")
+        print(
+            f"  max |difference| vs multimatch-gaze: single {np.abs(one - ref).max():.1e}, "
+            f"batched {np.abs(many - ref).max():.1e}"
+        )
+        if not grouping:
+            print(
+                f"  segment 10: {np.round(one[10], 4).tolist()} "
+                "(README [0.9908, 0.699, 0.9893, 0.9477, 0.6556])"
+            )
+    bench_multimatch_single(all_pairs[10], recs[10], size, repeats)
 
-    def run_one() -> np.ndarray:
-        return np.array([list(multimatch(a, b, screen_size_px=size).values()) for a, b in pairs])
 
-    def run_many() -> np.ndarray:
-        return multimatch_many(pairs, screen_size_px=size)
+def bench_multimatch_single(pair: tuple, rec: tuple, size: tuple, repeats: int) -> None:
+    """One pair (segment 10) called repeatedly: the per-call cost of :func:`multimatch`."""
+    import multimatch_gaze
 
-    # interleaved rounds: on a shared machine the load drifts, so each ratio is taken
-    # between runs made back to back; medians over rounds are reported
-    rounds = []
-    for _ in range(repeats):
-        t_ref, ref = timed(run_ref, 1)
-        t_one, one = timed(run_one, 1)
-        t_many, many = timed(run_many, 1)
-        rounds.append((t_ref, t_one, t_many))
-    t_ref, t_one, t_many = (statistics.median(r[k] for r in rounds) for k in range(3))
-    r_one = statistics.median(r[0] / r[1] for r in rounds)
-    r_many = statistics.median(r[0] / r[2] for r in rounds)
-    n = len(pairs)
-    print(f"MultiMatch, studyforrest ({n} pairs, {repeats} interleaved rounds, medians):")
-    print(f"  multimatch-gaze          {t_ref / n * 1e3:8.3f} ms/pair")
-    print(f"  cogattn multimatch       {t_one / n * 1e3:8.3f} ms/pair  x{r_one:6.1f}")
-    print(f"  cogattn multimatch_many  {t_many / n * 1e3:8.3f} ms/pair  x{r_many:6.1f}")
-    print(
-        f"  max |difference| vs multimatch-gaze: single {np.abs(one - ref).max():.1e}, "
-        f"batched {np.abs(many - ref).max():.1e}"
-    )
-    print(
-        f"  segment 10: {np.round(one[10], 4).tolist()} (README [0.9908, 0.699, 0.9893, 0.9477, 0.6556])"
-    )
+    from cogattn.gaze.metrics import multimatch
+
+    a, b = pair
+    print(f"MultiMatch, one pair (segment 10, {len(a)} vs {len(b)} fixations), per call:")
+    for ref_kw, kw, label in (({}, {}, "no grouping"), (GROUPING_REF, GROUPING, "grouping")):
+        calls = 10 * repeats
+        ratios, t_refs, t_mines = [], [], []
+        for _ in range(calls):  # alternate calls: each ratio from neighbouring calls
+            t_ref, ref = cpu_timed(
+                lambda ref_kw=ref_kw: multimatch_gaze.docomparison(
+                    *rec, screensize=list(size), **ref_kw
+                )
+            )
+            t_mine = min(
+                cpu_timed(lambda kw=kw: multimatch(a, b, screen_size_px=size, **kw))[0]
+                for _ in range(3)
+            )
+            t_refs.append(t_ref)
+            t_mines.append(t_mine)
+            ratios.append(t_ref / t_mine)
+        mine = np.array(list(multimatch(a, b, screen_size_px=size, **kw).values()))
+        print(
+            f"  {label:12s} multimatch-gaze {statistics.median(t_refs) * 1e3:7.3f} ms, "
+            f"cogattn multimatch {statistics.median(t_mines) * 1e3:7.3f} ms  "
+            f"x{statistics.median(ratios):6.1f}  (max |difference| "
+            f"{np.abs(mine - np.array(ref, float)).max():.1e})"
+        )
 
 
 def bench_multimatch_coco(groups: dict, n_ref: int, repeats: int) -> None:

@@ -34,6 +34,7 @@ scanpath without durations gives NaN for ``duration``; two zero durations give N
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -58,34 +59,58 @@ class MultiMatchConfig:
 
 
 # --------------------------------------------------------------------------- vectors
-def _vectors(fix: np.ndarray) -> dict[str, np.ndarray]:
-    x, y = fix[:, 0], fix[:, 1]
-    lenx = np.diff(x)
-    leny = np.diff(y)
+# A prepared scanpath is a pair (sac, dur): ``sac`` an array (7, n_saccades) with rows
+# x, y (start point, px), lenx, leny (px), rho (px), theta (rad) and the duration of the
+# fixation each saccade leaves, and ``dur`` all fixation durations (n_saccades + 1
+# entries, or more after the reference's last amplitude merge).
+_SAC_KEYS = ("x", "y", "lenx", "leny", "rho", "theta")
+_X, _Y, _LENX, _LENY, _RHO, _THETA, _DUR = range(7)
+
+
+def _fill_saccades(xy: np.ndarray, out: np.ndarray) -> None:
+    """Saccades between consecutive points ``xy`` (2, n) into the rows 0–5 of ``out``."""
+    out[:2] = xy[:, :-1]
+    np.subtract(xy[:, 1:], xy[:, :-1], out=out[2:4])
+    sq = out[2:4] ** 2
+    np.sqrt(sq[0] + sq[1], out=out[_RHO])
+    np.arctan2(out[_LENY], out[_LENX], out=out[_THETA])
+
+
+def _saccades(fix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n_sac = max(len(fix) - 1, 0)
+    sac = np.empty((7, n_sac))
+    _fill_saccades(fix[:, :2].T, sac)
     dur = fix[:, 2] if fix.shape[1] > 2 else np.full(len(fix), np.nan)
-    return {
-        "x": x[:-1],
-        "y": y[:-1],
-        "lenx": lenx,
-        "leny": leny,
-        "rho": np.sqrt(lenx**2 + leny**2),
-        "theta": np.arctan2(leny, lenx),
-        "dur": dur,
-    }
+    sac[_DUR] = dur[:n_sac]
+    return sac, dur
 
 
-_SAC_KEYS = ("x", "y", "lenx", "leny", "theta", "rho")
+def _vectors(fix: np.ndarray) -> dict[str, np.ndarray]:
+    sac, dur = _saccades(fix)
+    return _as_dict(sac, dur)
 
 
-def _as_lists(path: dict[str, np.ndarray]) -> dict[str, list[float]]:
-    return {k: list(v.tolist()) for k, v in path.items()}
+def _as_dict(sac: np.ndarray, dur: np.ndarray) -> dict[str, np.ndarray]:
+    out = dict(zip(_SAC_KEYS, sac))
+    out["dur"] = dur
+    return out
 
 
-def _merged(lx: float, ly: float) -> tuple[float, float]:
-    return float(np.sqrt(lx**2 + ly**2)), float(np.arctan2(ly, lx))
+# Simplification runs on Python floats (a few dozen saccades: cheaper than array calls),
+# with the reference's rounding: sums of saccade vectors, their length as
+# ``sqrt(x ** 2 + y ** 2)`` with the C ``pow`` of its NumPy scalars (not ``x * x``, which
+# can differ in the last bit) and their angle from ``np.arctan2`` (elementwise, so one
+# call on the final saccades gives the reference's scalar results). Whether the angle
+# between two saccades is below the threshold is decided from its cosine, computed with
+# plain float arithmetic, when the angle is more than this many degrees from the threshold
+# (rounding moves it by < 1e-5° even for nearly parallel saccades), and otherwise
+# recomputed the reference's way (``np.dot``/``np.linalg.norm``, whose BLAS rounding may
+# differ by an ulp), so every merge decision is the reference's.
+_ANGLE_MARGIN_DEG = 1e-3
 
 
 def _angle_deg(ax: float, ay: float, bx: float, by: float) -> float:
+    """Angle between two saccades in degrees, computed as the reference does."""
     na = float(np.linalg.norm([ax, ay]))
     nb = float(np.linalg.norm([bx, by]))
     if na == 0 or nb == 0:
@@ -94,220 +119,354 @@ def _angle_deg(ax: float, ay: float, bx: float, by: float) -> float:
     return math.degrees(math.acos(min(1.0, max(-1.0, c))))
 
 
-def _simplify_direction(p: dict[str, list[float]], t_dir: float, t_dur: float) -> dict:
-    n_sac = len(p["x"])
+def _cosine_bounds(t_dir: float) -> tuple[float, float]:
+    """Cosines above which the angle is surely below ``t_dir`` and below which it surely is
+    not (±:data:`_ANGLE_MARGIN_DEG`); in between, :func:`_angle_deg` decides."""
+    lo = t_dir - _ANGLE_MARGIN_DEG
+    hi = t_dir + _ANGLE_MARGIN_DEG
+    surely_below = math.cos(math.radians(lo)) if lo > 0 else math.inf
+    surely_not = math.cos(math.radians(hi)) if hi < 180 else -math.inf
+    return surely_below, surely_not
+
+
+def _apply_merges(
+    cols: list[list[float]], durs: list[float], merged: list[int]
+) -> tuple[list[list[float]], list[float]]:
+    """Saccades ``merged`` absorb their successors: vector sum, start point and duration of
+    the first. ``cols`` are the lists x, y, lenx, leny, rho; returns new lists (or ``cols``
+    itself when nothing merges) and the durations of the saccades (without the last)."""
+    n_sac = len(cols[0])
+    if not merged:
+        return cols, durs[:n_sac]
+    x, y, lx, ly, _ = cols
+    out = ox, oy, olx, oly, orho = [], [], [], [], []
+    out_d: list[float] = []
+    start = 0
+    for k in merged:
+        for o, c in zip(out, cols):
+            o += c[start:k]
+        out_d += durs[start:k]
+        vx = lx[k] + lx[k + 1]
+        vy = ly[k] + ly[k + 1]
+        ox.append(x[k])
+        oy.append(y[k])
+        olx.append(vx)
+        oly.append(vy)
+        orho.append(math.sqrt(vx**2 + vy**2))
+        out_d.append(durs[k])
+        start = k + 2
+    for o, c in zip(out, cols):
+        o += c[start:]
+    out_d += durs[start:n_sac]
+    return list(out), out_d
+
+
+def _simplify_direction(
+    cols: list[list[float]], durs: list[float], t_dir: float, t_dur: float
+) -> tuple[list[list[float]], list[float]]:
+    """One direction pass: saccade ``i`` absorbs ``i + 1`` when the angle between them is
+    below ``t_dir`` and the fixation between them is shorter than ``t_dur`` (left to
+    right; a saccade absorbed is not considered again in the pass)."""
+    n_sac = len(cols[0])
     if n_sac < 1:
-        return p
-    out: dict[str, list[float]] = {k: [] for k in (*_SAC_KEYS, "dur")}
+        return cols, durs
+    lx, ly = cols[_LENX], cols[_LENY]
+    surely_below, surely_not = _cosine_bounds(t_dir)
+    sqrt = math.sqrt
+    merged = []
+    last = -2
+    for k, d in enumerate(durs[1:n_sac], 1):
+        if d < t_dur and k != last + 2:  # saccades k − 1 and k, unless k − 1 was absorbed
+            ax, ay, bx, by = lx[k - 1], ly[k - 1], lx[k], ly[k]
+            norms = sqrt(ax * ax + ay * ay) * sqrt(bx * bx + by * by)
+            c = (ax * bx + ay * by) / norms if norms else math.nan
+            if c > surely_below or (
+                c >= surely_not and _angle_deg(ax, ay, bx, by) < t_dir  # (NaN: not merged)
+            ):
+                merged.append(k - 1)
+                last = k - 1
+    out, out_d = _apply_merges(cols, durs, merged)
+    out_d.append(durs[-1])
+    return out, out_d
+
+
+def _simplify_amplitude(
+    cols: list[list[float]], durs: list[float], t_amp: float, t_dur: float
+) -> tuple[list[list[float]], list[float]]:
+    """One amplitude pass: saccade ``i`` absorbs ``i + 1`` when it is shorter than ``t_amp``
+    and one of its fixations is shorter than ``t_dur``; the reference's last-saccade rule
+    is kept (the previous kept saccade is replaced by the sum of the original last two
+    saccades, and the duration list gets the one before the last)."""
+    n_sac = len(cols[0])
+    if n_sac < 1:
+        return cols, durs
+    rho = cols[4]
+    merged = []
     i = 0
-    while i <= n_sac - 1:
-        if i < n_sac - 1:
-            angle = _angle_deg(p["lenx"][i], p["leny"][i], p["lenx"][i + 1], p["leny"][i + 1])
-        else:
-            angle = float("inf")
-        if angle < t_dir and i < n_sac - 1 and p["dur"][i + 1] < t_dur:
-            vx = p["lenx"][i] + p["lenx"][i + 1]
-            vy = p["leny"][i] + p["leny"][i + 1]
-            rho, theta = _merged(vx, vy)
-            for k, v in zip(_SAC_KEYS, (p["x"][i], p["y"][i], vx, vy, theta, rho)):
-                out[k].append(v)
-            out["dur"].append(p["dur"][i])
+    while i < n_sac - 1:
+        if rho[i] < t_amp and (durs[i + 1] < t_dur or durs[i] < t_dur):
+            merged.append(i)
             i += 2
         else:
-            for k in _SAC_KEYS:
-                out[k].append(p[k][i])
-            out["dur"].append(p["dur"][i])
             i += 1
-    out["dur"].append(p["dur"][-1])
-    return out
+    last_merge = (
+        i == n_sac - 1  # the last saccade is reached
+        and n_sac > 1  # the reference fails here (IndexError) for one saccade; keep instead
+        and rho[i] < t_amp
+        and (durs[-1] < t_dur or durs[-2] < t_dur)
+    )
+    if last_merge:
+        vx = cols[_LENX][-2] + cols[_LENX][-1]
+        vy = cols[_LENY][-2] + cols[_LENY][-1]
+    out, out_d = _apply_merges(cols, durs, merged)
+    if last_merge:
+        # the last saccade is dropped, and the previous kept one replaced by the sum of
+        # the original last two (its start point kept), as the reference does
+        out = [c[:-1] for c in out]
+        out[_LENX][-1] = vx
+        out[_LENY][-1] = vy
+        out[4][-1] = math.sqrt(vx**2 + vy**2)
+        out_d[-1] = durs[n_sac - 2]
+    out_d.append(durs[-1])
+    return out, out_d
 
 
-def _simplify_amplitude(p: dict[str, list[float]], t_amp: float, t_dur: float) -> dict:
-    n_sac = len(p["x"])
-    if n_sac < 1:
-        return p
-    out: dict[str, list[float]] = {k: [] for k in (*_SAC_KEYS, "dur")}
-    i = 0
-    while i <= n_sac - 1:
-        last = i == n_sac - 1
-        if last:
-            merge = (
-                p["rho"][i] < t_amp
-                and (p["dur"][-1] < t_dur or p["dur"][-2] < t_dur)
-                and len(out["x"]) > 0  # the reference fails here (IndexError); keep instead
-            )
-            if merge:
-                # Reference behaviour: the previous *kept* saccade is replaced by the sum of
-                # the original last two saccades; durations get the one before the last.
-                vx = p["lenx"][-2] + p["lenx"][-1]
-                vy = p["leny"][-2] + p["leny"][-1]
-                rho, theta = _merged(vx, vy)
-                out["lenx"][-1], out["leny"][-1] = vx, vy
-                out["theta"][-1], out["rho"][-1] = theta, rho
-                out["dur"].append(p["dur"][i - 1])
-                i += 1
-                continue
-        elif p["rho"][i] < t_amp and (p["dur"][i + 1] < t_dur or p["dur"][i] < t_dur):
-            vx = p["lenx"][i] + p["lenx"][i + 1]
-            vy = p["leny"][i] + p["leny"][i + 1]
-            rho, theta = _merged(vx, vy)
-            for k, v in zip(_SAC_KEYS, (p["x"][i], p["y"][i], vx, vy, theta, rho)):
-                out[k].append(v)
-            out["dur"].append(p["dur"][i])
-            i += 2
-            continue
-        for k in _SAC_KEYS:
-            out[k].append(p[k][i])
-        out["dur"].append(p["dur"][i])
-        i += 1
-    out["dur"].append(p["dur"][-1])
-    return out
-
-
-def _simplify(path: dict[str, np.ndarray], cfg: MultiMatchConfig) -> dict[str, np.ndarray]:
-    p = _as_lists(path)
-    prev = len(p["dur"])
+def _simplify_lists(
+    cols: list[list[float]], durs: list[float], cfg: MultiMatchConfig
+) -> tuple[list[list[float]], list[float]]:
+    """Alternate direction and amplitude passes until the number of durations is stable
+    (``cols``: the lists x, y, lenx, leny, rho of the saccades; ``durs``: all durations)."""
+    prev = len(durs)
     while True:
-        p = _simplify_direction(p, cfg.direction_threshold_deg, cfg.duration_threshold_ms)
-        p = _simplify_amplitude(p, cfg.amplitude_threshold_px, cfg.duration_threshold_ms)
-        if len(p["dur"]) == prev:
-            break
-        prev = len(p["dur"])
-    return {k: np.asarray(v, dtype=np.float64) for k, v in p.items()}
+        cols, durs = _simplify_direction(
+            cols, durs, cfg.direction_threshold_deg, cfg.duration_threshold_ms
+        )
+        cols, durs = _simplify_amplitude(
+            cols, durs, cfg.amplitude_threshold_px, cfg.duration_threshold_ms
+        )
+        if len(durs) == prev:
+            return cols, durs
+        prev = len(durs)
+
+
+def _simplify(
+    sac: np.ndarray, dur: np.ndarray, cfg: MultiMatchConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_simplify_lists` on a prepared scanpath (arrays, as :func:`_saccades`)."""
+    cols, durs = _simplify_lists(sac[:5].tolist(), dur.tolist(), cfg)
+    n_sac = len(cols[0])
+    rows = itertools.chain(*cols, cols[0], durs[:n_sac])  # (row 5, theta, filled below)
+    out = np.fromiter(rows, np.float64, 7 * n_sac).reshape(7, n_sac)
+    np.arctan2(out[_LENY], out[_LENX], out=out[_THETA])  # as np.arctan2 of each saccade
+    return out, np.array(durs, dtype=np.float64)
+
+
+def _prepare_arrays(fix: np.ndarray, cfg: MultiMatchConfig) -> tuple[np.ndarray, np.ndarray]:
+    sac, dur = _saccades(fix)
+    return _simplify(sac, dur, cfg) if cfg.grouping else (sac, dur)
+
+
+def _prepare(fix: np.ndarray, cfg: MultiMatchConfig) -> dict[str, np.ndarray]:
+    return _as_dict(*_prepare_arrays(fix, cfg))
 
 
 # --------------------------------------------------------------------------- alignment
 def _dijkstra_path(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The reference's Dijkstra on its graph (used only to break exact ties identically)."""
-    from scipy.sparse import coo_matrix
+    """The reference's Dijkstra on its graph (used only to break exact ties identically).
+
+    The graph is the reference's, in the compressed-row form its ``coo → csr`` conversion
+    gives (targets of each node sorted: right, down, diagonal; the far corner's 0-weight
+    self loop), so SciPy visits the nodes and picks predecessors in the same order.
+    """
+    from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import dijkstra
 
     n, m = cost.shape
-    node = np.arange(n * m).reshape(n, m)
-    ii, jj = np.divmod(node, m)
-    last_i, last_j = ii == n - 1, jj == m - 1
-    padded = np.pad(cost, ((0, 1), (0, 1)))
-    targets = np.stack([node + 1, node + m, node + m + 1], axis=-1)
-    weights = np.stack([padded[ii, jj + 1], padded[ii + 1, jj], padded[ii + 1, jj + 1]], axis=-1)
+    n_nodes = n * m
+    node = np.arange(n_nodes, dtype=np.int32)  # (int32 indices, as the reference's graph)
+    not_last_i = node < n_nodes - m
+    not_last_j = node % m != m - 1
     # interior nodes: right, down, diagonal; last row: right only; last column: down only
-    valid = np.stack([~last_j, ~last_i, ~last_i & ~last_j], axis=-1)
-    rows = np.broadcast_to(node[..., None], targets.shape)[valid]
-    cols = targets[valid]
-    data = weights[valid]
-    end = n * m - 1
-    rows = np.append(rows, end)
-    cols = np.append(cols, end)
-    data = np.append(data, 0.0)
-    # the corner's 0-weight self loop, last as in the reference
-    graph = coo_matrix((data, (rows, cols)), shape=(n * m, n * m)).tocsr()
+    valid = np.stack([not_last_j, not_last_i, not_last_i & not_last_j], axis=1)
+    targets = node[:, None] + np.array([1, m, m + 1], dtype=np.int32)
+    counts = valid.sum(axis=1, dtype=np.int32)
+    counts[-1] = 1  # the corner's self loop
+    indices = np.append(targets[valid], np.int32(n_nodes - 1))
+    data = cost.ravel()[indices]  # the weight of an edge is the cost of its target
+    data[-1] = 0.0
+    indptr = np.zeros(n_nodes + 1, dtype=np.int32)
+    np.cumsum(counts, out=indptr[1:])
+    graph = csr_matrix((data, indices, indptr), shape=(n_nodes, n_nodes))
     _, pred = dijkstra(graph, directed=True, indices=0, return_predecessors=True)
-    path = [end]
+    pred = pred.tolist()
+    path = [n_nodes - 1]
     while path[-1] != 0:
-        path.append(int(pred[path[-1]]))
+        path.append(pred[path[-1]])
     path = np.array(path[::-1])
     return path // m, path % m
 
 
-def _align(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cheapest monotone path through ``cost`` from (0, 0) to the far corner."""
-    n, m = cost.shape
-    rows = cost.tolist()
-    dist = [[0.0] * m for _ in range(n)]
-    d0, r0 = dist[0], rows[0]
+def _cumulative(rows: list[list[float]]) -> list[list[float]]:
+    """Cheapest-path cost to every cell, ``min(diagonal, up, left) + cost``, two rows per
+    sweep (which halves the loop overhead of plain Python)."""
+    prev = [0.0]
     acc = 0.0
-    for j in range(1, m):
-        acc = acc + r0[j]
-        d0[j] = acc
-    for i in range(1, n):
-        prev, cur, r = dist[i - 1], dist[i], rows[i]
-        cur[0] = prev[0] + r[0]
-        left = cur[0]
-        for j in range(1, m):
-            a = prev[j - 1]
-            b = prev[j]
-            best = a if a < b else b
-            if left < best:
-                best = left
-            left = best + r[j]
-            cur[j] = left
-    path_i = [n - 1]
-    path_j = [m - 1]
-    i, j = n - 1, m - 1
-    while i or j:
-        if i and j:
-            a, b, c = dist[i - 1][j - 1], dist[i - 1][j], dist[i][j - 1]
-            best = min(a, b, c)
-            if (a == best) + (b == best) + (c == best) > 1:
-                return _dijkstra_path(cost)  # exact tie: let the reference graph decide
-            if a == best:
-                i, j = i - 1, j - 1
-            elif b == best:
+    for c in rows[0][1:]:
+        acc = acc + c
+        prev.append(acc)
+    dist = [prev]
+    n = len(rows)
+    k = 1
+    while k + 1 < n:
+        r1 = rows[k]
+        r2 = rows[k + 1]
+        left1 = prev[0] + r1[0]
+        left2 = left1 + r2[0]
+        cur1 = [left1]
+        cur2 = [left2]
+        for a, b, c1, c2 in zip(prev, prev[1:], r1[1:], r2[1:]):
+            if b < a:
+                a = b
+            if left1 < a:
+                a = left1
+            x = a + c1  # row k, this column
+            y = left1 if left1 < x else x  # its diagonal and up neighbours in row k + 1
+            if left2 < y:
+                y = left2
+            left1 = x
+            left2 = y + c2
+            cur1.append(x)  # (list.append called directly is specialised by CPython)
+            cur2.append(left2)
+        dist.append(cur1)
+        dist.append(cur2)
+        prev = cur2
+        k += 2
+    if k < n:
+        r = rows[k]
+        left = prev[0] + r[0]
+        cur = [left]
+        for a, b, c in zip(prev, prev[1:], r[1:]):
+            if b < a:
+                a = b
+            if left < a:
+                a = left
+            left = a + c
+            cur.append(left)
+        dist.append(cur)
+    return dist
+
+
+def _align(cost: np.ndarray) -> tuple[list[int], list[int], list[float]]:
+    """Cheapest monotone path through ``cost`` from (0, 0) to the far corner.
+
+    A dynamic programme over Python floats (for one pair of a few dozen saccades this
+    beats a vectorised wavefront, whose per-diagonal array calls dominate); every cell is
+    ``min(predecessors) + cost``, bitwise the reference's Dijkstra distances. The path is
+    traced back through the smallest predecessor; where two tie exactly, SciPy's Dijkstra
+    on the reference graph decides (:func:`_dijkstra_path`). Returns the rows and the
+    columns of the path's cells, from (0, 0), and their costs.
+    """
+    n, m = cost.shape
+    transposed = n > m  # the outer loop over the shorter side (fewer rows to set up)
+    rows = (cost.T if transposed else cost).tolist()
+    dist = _cumulative(rows)
+    # trace back: diagonal (i-1, j-1) = a, up (i-1, j) = b, left (i, j-1) = c
+    i, j = len(rows) - 1, len(rows[0]) - 1
+    path_i = [i]
+    path_j = [j]
+    here, up = dist[i], dist[i - 1]
+    while i and j:
+        a, b, c = up[j - 1], up[j], here[j - 1]
+        if a < b:
+            if a < c:  # diagonal
                 i -= 1
-            else:
                 j -= 1
-        elif i:
-            i -= 1
-        else:
+                here, up = up, dist[i - 1]
+            elif c < a:  # left
+                j -= 1
+            else:
+                return _tie_path(cost)  # exact tie: let the reference graph decide
+        elif b < a:
+            if b < c:  # up
+                i -= 1
+                here, up = up, dist[i - 1]
+            elif c < b:
+                j -= 1
+            else:
+                return _tie_path(cost)
+        elif c < a:
             j -= 1
+        else:
+            return _tie_path(cost)
         path_i.append(i)
         path_j.append(j)
-    return np.array(path_i[::-1]), np.array(path_j[::-1])
+    path_i.extend(range(i - 1, -1, -1))
+    path_j.extend([0] * i)
+    path_j.extend(range(j - 1, -1, -1))
+    path_i.extend([0] * j)
+    path_i.reverse()
+    path_j.reverse()
+    costs = [rows[i][j] for i, j in zip(path_i, path_j)]
+    if transposed:
+        path_i, path_j = path_j, path_i
+    return path_i, path_j, costs
 
 
-def _median_rows(values: np.ndarray) -> np.ndarray:
-    """Median of each row (NaN-propagating, as ``np.median``)."""
-    k = values.shape[1]
-    s = np.sort(values, axis=1)
-    if k % 2:
-        med = s[:, k // 2].copy()
-    else:
-        med = (s[:, k // 2 - 1] + s[:, k // 2]) / 2
-    med[np.isnan(values).any(axis=1)] = np.nan
-    return med
+def _tie_path(cost: np.ndarray) -> tuple[list[int], list[int], list[float]]:
+    path_i, path_j = _dijkstra_path(cost)
+    return path_i.tolist(), path_j.tolist(), cost[path_i, path_j].tolist()
 
 
 def _similarities(
-    p1: dict[str, np.ndarray],
-    p2: dict[str, np.ndarray],
-    i: np.ndarray,
-    j: np.ndarray,
+    cols: list[list[float]],
+    path_i: list[int],
+    path_j: list[int],
+    vector: list[float],
+    offset: int,
     diag: float,
-) -> np.ndarray:
-    two_pi = 2 * math.pi
-    t1 = p1["theta"][i]
-    t2 = p2["theta"][j]
-    t1 = np.where(t1 < 0, math.pi + (math.pi + t1), t1)
-    t2 = np.where(t2 < 0, math.pi + (math.pi + t2), t2)
-    ang = np.abs(t1 - t2)
-    ang = np.where(ang > math.pi, two_pi - ang, ang)
-    d1 = p1["dur"][i]
-    d2 = p2["dur"][j]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        dur = np.abs(d1 - d2) / np.abs(np.maximum(d1, d2))
-    diffs = np.stack(
-        [
-            np.sqrt((p1["lenx"][i] - p2["lenx"][j]) ** 2 + (p1["leny"][i] - p2["leny"][j]) ** 2),
-            ang,
-            np.abs(p1["rho"][i] - p2["rho"][j]),
-            np.sqrt((p1["x"][i] - p2["x"][j]) ** 2 + (p1["y"][i] - p2["y"][j]) ** 2),
-            dur,
-        ]
-    )
-    med = _median_rows(diffs)
-    return np.array(
-        [
-            1 - med[0] / (2 * diag),
-            1 - med[1] / math.pi,
-            1 - med[2] / diag,
-            1 - med[3] / diag,
-            1 - med[4],
-        ]
-    )
-
-
-def _prepare(fix: np.ndarray, cfg: MultiMatchConfig) -> dict[str, np.ndarray]:
-    path = _vectors(fix)
-    return _simplify(path, cfg) if cfg.grouping else path
+) -> list[float]:
+    """The five similarities along a path, for one pair, with the batch's operations on
+    Python floats (cheaper than array calls for a few dozen path cells). ``cols`` are the
+    lists x, y, rho, theta, duration of both scanpaths' saccades (the second's from index
+    ``offset``); ``vector`` the costs of the path's cells (their vector differences)."""
+    x, y, rho, theta, dur = cols
+    pi = math.pi
+    two_pi = 2 * pi
+    sqrt = math.sqrt
+    position, direction, length, duration = [], [], [], []
+    for i, q in zip(path_i, [offset + j for j in path_j]):
+        dx = x[i] - x[q]
+        dy = y[i] - y[q]
+        position.append(sqrt(dx * dx + dy * dy))
+        t1 = theta[i]
+        t2 = theta[q]
+        if t1 < 0:  # angles in [0, 2π)
+            t1 = pi + (pi + t1)
+        if t2 < 0:
+            t2 = pi + (pi + t2)
+        ang = abs(t1 - t2)
+        direction.append(two_pi - ang if ang > pi else ang)
+        length.append(abs(rho[i] - rho[q]))
+        d1 = dur[i]
+        d2 = dur[q]
+        longer = d1 if d1 > d2 else d2
+        # |d1 − d2| / max(d1, d2); 0 / 0 is NaN (as the reference), so are missing durations
+        duration.append(abs(d1 - d2) / longer if longer else math.nan)
+    k = len(path_i)
+    h = k // 2
+    med = []
+    for values in (vector, direction, length, position, duration):
+        values.sort()
+        med.append(values[h] if k % 2 else (values[h - 1] + values[h]) / 2)
+    if any(v != v for v in duration):  # a NaN makes the median NaN (np.median)
+        med[4] = math.nan
+    return [
+        1 - med[0] / (2 * diag),
+        1 - med[1] / pi,
+        1 - med[2] / diag,
+        1 - med[3] / diag,
+        1 - med[4],
+    ]
 
 
 _FEATURES = ("x", "y", "lenx", "leny", "theta", "rho", "dur")
@@ -320,8 +479,8 @@ def _align_batch(
     """Cheapest monotone paths for many padded cost matrices at once.
 
     Costs are accumulated along anti-diagonals (stored skewed: one row per diagonal, the
-    cell ``(i, d − i)`` at column ``i``) with exactly the per-pair operations (``min`` of the three predecessors,
-    then ``+ cost``), so the sums are bitwise those of :func:`_align` and of the
+    cell ``(i, d − i)`` at column ``i``) with exactly the per-pair operations (``min`` of
+    the three predecessors, then ``+ cost``), so the sums are bitwise those of :func:`_align` and of the
     reference's Dijkstra; the predecessor preference (diagonal, up, left) is the same too.
 
     Returns
@@ -488,18 +647,78 @@ def _multimatch_padded(
 
 
 def _multimatch_arrays(
-    a: np.ndarray, b: np.ndarray, diag: float, cfg: MultiMatchConfig
-) -> np.ndarray:
-    if len(a) < 3 or len(b) < 3:
-        return np.full(5, np.nan)
-    p1 = _prepare(a, cfg)
-    p2 = _prepare(b, cfg)
-    cost = np.sqrt(
-        (p1["lenx"][:, None] - p2["lenx"][None, :]) ** 2
-        + (p1["leny"][:, None] - p2["leny"][None, :]) ** 2
-    )
-    i, j = _align(cost)
-    return _similarities(p1, p2, i, j, diag)
+    a: np.ndarray,
+    b: np.ndarray,
+    diag: float,
+    cfg: MultiMatchConfig,
+    columns_a: list[list[float]] | None = None,
+    columns_b: list[list[float]] | None = None,
+) -> list[float]:
+    """MultiMatch of one pair of validated scanpaths (the single-pair path).
+
+    Saccades are computed with a few array calls, then simplified, aligned and compared on
+    Python floats (for a pair of a few dozen fixations the overhead of array calls, not
+    the arithmetic, sets the time); ``columns_a``/``columns_b``: ``a.T.tolist()`` and
+    ``b.T.tolist()`` if known.
+    """
+    n_a, n_b = len(a), len(b)
+    if n_a < 3 or n_b < 3:
+        return [math.nan] * 5
+    x_a, y_a, *dur_a = a.T.tolist() if columns_a is None else columns_a
+    x_b, y_b, *dur_b = b.T.tolist() if columns_b is None else columns_b
+    dur_a = dur_a[0] if dur_a else [math.nan] * n_a
+    dur_b = dur_b[0] if dur_b else [math.nan] * n_b
+    # saccades of both scanpaths together: a's at [0, n_a − 1), b's from n_a (the one
+    # between them is not a saccade); rows lenx, leny, rho, theta (contiguous, as in the
+    # batch: every value is bitwise the batch's and the reference's)
+    xy = np.concatenate((a[:, :2], b[:, :2]))
+    sac = np.empty((4, n_a + n_b - 1))
+    np.subtract(xy[1:].T, xy[:-1].T, out=sac[:2])
+    sq = sac[:2] ** 2
+    np.sqrt(np.add(sq[0], sq[1], out=sac[2]), out=sac[2])
+    np.arctan2(sac[1], sac[0], out=sac[3])
+    lx, ly, rho, theta = sac.tolist()
+    x = x_a + x_b
+    y = y_a + y_b
+    if cfg.grouping:
+        s1 = slice(0, n_a - 1)
+        s2 = slice(n_a, n_a + n_b - 1)
+        c1, d1 = _simplify_lists([x[s1], y[s1], lx[s1], ly[s1], rho[s1]], dur_a, cfg)
+        c2, d2 = _simplify_lists([x[s2], y[s2], lx[s2], ly[s2], rho[s2]], dur_b, cfg)
+        n1 = offset = len(c1[0])
+        x, y, lx, ly, rho = (u + v for u, v in zip(c1, c2))
+        dur = d1[:n1] + d2
+        sac = np.array([lx, ly])
+        theta = np.arctan2(sac[1], sac[0]).tolist()  # elementwise: the reference's values
+    else:
+        n1 = n_a - 1
+        offset = n_a
+        dur = dur_a + dur_b
+    d = sac[:2, :n1, None] - sac[:2, None, offset:]
+    np.multiply(d, d, out=d)
+    cost = np.add(d[0], d[1])
+    np.sqrt(cost, out=cost)
+    path_i, path_j, vector = _align(cost)
+    return _similarities([x, y, rho, theta, dur], path_i, path_j, vector, offset, diag)
+
+
+def _fast_columns(value: Any) -> list[list[float]] | None:
+    """``value.T.tolist()`` when ``value`` is a float array that :func:`as_fixations`
+    returns unchanged (finite values, durations ≥ 0), checked cheaply; ``None`` means:
+    ask :func:`as_fixations`."""
+    if not (
+        type(value) is np.ndarray
+        and value.dtype.type is np.float64
+        and value.ndim == 2
+        and value.shape[1] in (2, 3)
+        and len(value)
+    ):
+        return None
+    columns = value.T.tolist()
+    # a sum of Python floats is finite iff every value is (or it overflowed: ask then)
+    if math.isfinite(sum(map(sum, columns))) and (len(columns) == 2 or min(columns[2]) >= 0):
+        return columns
+    return None
 
 
 def multimatch(
@@ -545,17 +764,26 @@ def multimatch(
     >>> [round(v, 6) for v in mm.values()]
     [1.0, 1.0, 1.0, 1.0, 1.0]
     """
-    fa = as_fixations(a, "a")
-    fb = as_fixations(b, "b")
-    w, h = as_screen_size(screen_size_px)
+    columns_a = _fast_columns(a)
+    columns_b = _fast_columns(b)
+    fa = a if columns_a is not None else as_fixations(a, "a")
+    fb = b if columns_b is not None else as_fixations(b, "b")
+    if (
+        type(screen_size_px) is tuple
+        and len(screen_size_px) == 2
+        and all(type(v) in (int, float) and 0 < v < math.inf for v in screen_size_px)
+    ):
+        w, h = screen_size_px  # (the common case; as_screen_size checks anything else)
+    else:
+        w, h = as_screen_size(screen_size_px)
     cfg = MultiMatchConfig(
         grouping=bool(grouping),
         direction_threshold_deg=float(direction_threshold_deg),
         duration_threshold_ms=float(duration_threshold_ms),
         amplitude_threshold_px=float(amplitude_threshold_px),
     )
-    values = _multimatch_arrays(fa, fb, math.sqrt(w**2 + h**2), cfg)
-    return dict(zip(MULTIMATCH_DIMENSIONS, values.tolist()))
+    values = _multimatch_arrays(fa, fb, math.sqrt(w**2 + h**2), cfg, columns_a, columns_b)
+    return dict(zip(MULTIMATCH_DIMENSIONS, values))
 
 
 def multimatch_many(
