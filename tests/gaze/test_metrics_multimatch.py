@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections import defaultdict
 
@@ -128,6 +129,76 @@ def test_equals_multimatch_gaze_random_pairs_with_ties(rng):
     np.testing.assert_allclose(
         np.array([_mine(a, b, (512, 320)) for a, b in pairs]), refs, atol=1e-12
     )
+
+
+def _reference_path(cost):
+    """The reference's alignment of a cost matrix: its graph, its call of SciPy's Dijkstra."""
+    from multimatch_gaze import multimatch_gaze as ref
+
+    n, m = cost.shape
+    graph = ref.createdirectedgraph((n, m), cost, np.arange(n * m).reshape(n, m))
+    path, _ = ref.dijkstra(*graph, 0, n * m - 1)
+    return [int(p) // m for p in path], [int(p) % m for p in path]
+
+
+def _grid_scanpath(rng, n, steps):
+    """Fixations reached by steps drawn from ``steps`` (px): equal saccades, equal costs."""
+    xy = 300 + np.cumsum(steps[rng.integers(0, len(steps), n)], axis=0)
+    return np.c_[xy, rng.choice([40.0, 50.0, 200.0], n)]  # durations at TDur = 50 too
+
+
+def test_alignment_ties_equal_multimatch_gaze(rng, monkeypatch):
+    """Tie-heavy cost matrices (saccades from a few grid steps, so many equal costs and
+    equal path sums): the single-pair alignment takes the reference's path, tie-breaking
+    included, and its cells' costs."""
+    mm_module = importlib.import_module("cogattn.gaze.metrics.multimatch")
+    n_ties = []
+    original = mm_module._dijkstra_path
+    monkeypatch.setattr(
+        mm_module, "_dijkstra_path", lambda cost: n_ties.append(1) or original(cost)
+    )
+    steps = np.array([[100, 0], [0, 100], [100, 100], [-100, 0], [0, 0]])
+    for _ in range(150):
+        a, b = (_grid_scanpath(rng, int(rng.integers(3, 16)), steps) for _ in range(2))
+        la, lb = np.diff(a[:, :2], axis=0), np.diff(b[:, :2], axis=0)
+        cost = np.sqrt(
+            (la[:, None, 0] - lb[None, :, 0]) ** 2 + (la[:, None, 1] - lb[None, :, 1]) ** 2
+        )
+        path_i, path_j, costs = mm_module._align(cost)
+        assert (path_i, path_j) == _reference_path(cost)
+        assert costs == cost[path_i, path_j].tolist()
+    assert len(n_ties) > 30  # the exact-tie fallback was exercised (and agreed)
+
+
+def test_tie_heavy_scanpaths_equal_multimatch_gaze(rng):
+    """Whole comparisons on grid scanpaths (exact ties in the alignment; 45° turns, 100 px
+    saccades and 50 ms fixations exactly at the grouping thresholds): single pair and batch
+    equal the reference, with and without grouping."""
+    steps = np.array([[100, 0], [0, 100], [100, 100], [60, 80], [-60, 80], [0, 0], [70, 70]])
+    kw_ref = {"grouping": True, "TDir": 45.0, "TDur": 50.0, "TAmp": 100.0}
+    config = MultiMatchConfig(True, 45.0, 50.0, 100.0)
+    kw = {
+        "grouping": True,
+        "direction_threshold_deg": 45.0,
+        "duration_threshold_ms": 50.0,
+        "amplitude_threshold_px": 100.0,
+    }
+    pairs, refs, pairs_g, refs_g = [], [], [], []
+    for _ in range(60):
+        a, b = (_grid_scanpath(rng, int(rng.integers(3, 14)), steps) for _ in range(2))
+        pairs.append((a, b))
+        refs.append(_ref(a, b, (1024, 768)))
+        try:
+            refs_g.append(_ref(a, b, (1024, 768), **kw_ref))
+        except IndexError:  # the reference's amplitude pass can fail; skip that pair
+            continue
+        pairs_g.append((a, b))
+    assert len(pairs_g) >= 40
+    for ps, rs, one_kw, cfg in ((pairs, refs, {}, None), (pairs_g, refs_g, kw, config)):
+        single = np.array([_mine(a, b, (1024, 768), **one_kw) for a, b in ps])
+        np.testing.assert_allclose(single, np.array(rs), atol=1e-12)
+        batch = multimatch_many(ps, screen_size_px=(1024, 768), config=cfg)
+        np.testing.assert_array_equal(batch, single)
 
 
 def test_invariants(rng):
