@@ -33,8 +33,9 @@ system-deps:
 demo: $(VENV)/.stamp-dev,text,dist,meg system-deps
 	$(PY) -m cogattn.demo --out $(OUT)
 
+# COGATTN_REQUIRE_ALL_DEPS=1: a reference package missing here is an error, not a skip.
 test: $(VENV)/.stamp-dev,text,dist,meg system-deps
-	$(PY) -m pytest -q
+	COGATTN_REQUIRE_ALL_DEPS=1 $(PY) -m pytest -q
 
 bench: $(VENV)/.stamp-all system-deps
 	$(PY) -m benchmarks

@@ -18,7 +18,7 @@ from cogattn.gaze.metrics import (
 )
 
 mmg = pytest.importorskip(
-    "multimatch_gaze", reason="multimatch-gaze (the reference implementation) is in the bench extra"
+    "multimatch_gaze", reason="multimatch-gaze (the reference implementation) is in the dev extra"
 )
 
 FIXVEC = "studyforrest_multimatch_fixvectors"
