@@ -183,7 +183,8 @@ def _simplify_direction(
         if d < t_dur and k != last + 2:  # saccades k − 1 and k, unless k − 1 was absorbed
             ax, ay, bx, by = lx[k - 1], ly[k - 1], lx[k], ly[k]
             norms = sqrt(ax * ax + ay * ay) * sqrt(bx * bx + by * by)
-            c = (ax * bx + ay * by) / norms if norms else math.nan
+            # (a zero or underflowing norm is left to the exact computation)
+            c = (ax * bx + ay * by) / norms if norms else surely_not
             if c > surely_below or (
                 c >= surely_not and _angle_deg(ax, ay, bx, by) < t_dir  # (NaN: not merged)
             ):
