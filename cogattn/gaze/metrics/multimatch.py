@@ -166,24 +166,31 @@ def _apply_merges(
 
 
 def _simplify_direction(
-    cols: list[list[float]], durs: list[float], t_dir: float, t_dur: float
+    cols: list[list[float]],
+    durs: list[float],
+    t_dir: float,
+    t_dur: float,
+    bounds: tuple[float, float],
 ) -> tuple[list[list[float]], list[float]]:
     """One direction pass: saccade ``i`` absorbs ``i + 1`` when the angle between them is
     below ``t_dir`` and the fixation between them is shorter than ``t_dur`` (left to
-    right; a saccade absorbed is not considered again in the pass)."""
+    right; a saccade absorbed is not considered again in the pass). ``bounds``:
+    :func:`_cosine_bounds` of ``t_dir``."""
     n_sac = len(cols[0])
     if n_sac < 1:
         return cols, durs
     lx, ly = cols[_LENX], cols[_LENY]
-    surely_below, surely_not = _cosine_bounds(t_dir)
+    surely_below, surely_not = bounds
     sqrt = math.sqrt
     merged = []
     last = -2
-    for k, d in enumerate(durs[1:n_sac], 1):
-        if d < t_dur and k != last + 2:  # saccades k − 1 and k, unless k − 1 was absorbed
+    for k in [k for k, d in enumerate(durs[1:n_sac], 1) if d < t_dur]:
+        if k != last + 2:  # saccades k − 1 and k, unless k − 1 was absorbed
             ax, ay, bx, by = lx[k - 1], ly[k - 1], lx[k], ly[k]
+            if not (ax or ay) or not (bx or by):
+                continue  # a zero-length saccade: no angle (the reference's is NaN)
             norms = sqrt(ax * ax + ay * ay) * sqrt(bx * bx + by * by)
-            # (a zero or underflowing norm is left to the exact computation)
+            # (an underflowing norm is left to the exact computation)
             c = (ax * bx + ay * by) / norms if norms else surely_not
             if c > surely_below or (
                 c >= surely_not and _angle_deg(ax, ay, bx, by) < t_dir  # (NaN: not merged)
@@ -207,17 +214,18 @@ def _simplify_amplitude(
         return cols, durs
     rho = cols[_RHO]
     merged = []
-    i = 0
-    while i < n_sac - 1:
-        if rho[i] < t_amp and (durs[i + 1] < t_dur or durs[i] < t_dur):
-            merged.append(i)
-            i += 2
-        else:
-            i += 1
+    last = -2
+    # left to right over the saccades next to a short fixation (i leaves fixation i and
+    # reaches i + 1); a saccade absorbed by the previous one is skipped
+    for k in [k for k, d in enumerate(durs[:n_sac]) if d < t_dur]:
+        for i in (k - 1, k):
+            if last + 1 < i < n_sac - 1 and rho[i] < t_amp:
+                merged.append(i)
+                last = i
     last_merge = (
-        i == n_sac - 1  # the last saccade is reached
+        not (merged and merged[-1] == n_sac - 2)  # the last saccade is reached
         and n_sac > 1  # the reference fails here (IndexError) for one saccade; keep instead
-        and rho[i] < t_amp
+        and rho[-1] < t_amp
         and (durs[-1] < t_dur or durs[-2] < t_dur)
     )
     if last_merge:
@@ -242,9 +250,10 @@ def _simplify_lists(
     """Alternate direction and amplitude passes until the number of durations is stable
     (``cols``: the lists x, y, lenx, leny, rho of the saccades; ``durs``: all durations)."""
     prev = len(durs)
+    bounds = _cosine_bounds(cfg.direction_threshold_deg)
     while True:
         cols, durs = _simplify_direction(
-            cols, durs, cfg.direction_threshold_deg, cfg.duration_threshold_ms
+            cols, durs, cfg.direction_threshold_deg, cfg.duration_threshold_ms, bounds
         )
         cols, durs = _simplify_amplitude(
             cols, durs, cfg.amplitude_threshold_px, cfg.duration_threshold_ms
