@@ -59,36 +59,78 @@ DEFAULT_ALPHAS = np.logspace(-1, 7, 17)
 # the bases pre-scaled for every alpha.
 _WORK_BYTES = 256 * 2**20
 
+# Cost model of the filtered products (see :class:`_Products`), in multiply-adds per element
+# of a ``rows × voxels`` output plane: the fixed cost of a matrix product's output element
+# (products with a short inner dimension run slower per multiply-add), reading an intermediate
+# plane of the low-rank form back in the combination (memory-bound), and squaring and summing
+# a residual. Rough CPU values (OpenBLAS, float32, measured here); they only decide which of
+# the two exact-to-tolerance forms is used.
+_GEMM_COST = 50
+_PLANE_COST = 40
+_RESID_COST = 8
+# Low-rank form: smallest block of components, most blocks, and the speed-up it must promise.
+_MIN_BLOCK = 16
+_MAX_BLOCKS = 64
+_LOWRANK_GAIN = 0.9
+# Downdated fold solutions are used only when they amplify rounding by at most this factor.
+_MAX_DOWNDATE_NORM = 4.0
+
 
 @dataclass
 class _Basis:
     """Thin SVD ``X_c = U diag(s) Vᵀ`` of a centred design (compute dtype, on device)."""
 
-    U: torch.Tensor  # (n, r)
+    U: torch.Tensor | None  # (n, r)
     s: torch.Tensor  # (r,)
     V: torch.Tensor  # (p, r)
 
 
 @dataclass
+class _Products:
+    """``P_a = L diag(F[a]) R`` for every alpha ``a``, with the left side prepared once.
+
+    ``L`` is ``(rows, r)``, the filter ``F`` is ``(k, r)``, ``R`` (``(r, m)``, one column per
+    voxel) comes later, per voxel chunk. Two forms, whichever costs fewer operations:
+
+    - exact (``mix is None``): ``k`` products of inner size ``r`` with ``L`` pre-scaled for every
+      alpha (``scaled``, ``(k, rows, r)``, or built per alpha batch from ``left``/``filt``);
+    - blocked low rank: the components (sorted by singular value) are cut into contiguous
+      blocks ``J_g`` and each block of the filter is factored, ``F[:, J_g] ≈ B_g A_gᵀ`` (rank
+      ``q_g``, truncation error below the compute dtype's eps relative to each alpha's largest
+      filter value in the block); then ``P_a = Σ_g Σ_l B_g[a, l] W_gl`` with
+      ``W_gl = L[:, J_g] diag(A_g[:, l]) R[J_g]``: ``Σ q_g`` products of inner size ``|J_g|``
+      and one small combination, instead of ``k`` products of inner size ``r``.
+    """
+
+    rows: int
+    k: int
+    left: torch.Tensor | None  # exact, built per batch: (rows, r)
+    filt: torch.Tensor | None  # exact, built per batch: (k, r)
+    scaled: torch.Tensor | None  # exact: (k, rows, r) L * F[a]
+    blocks: list[tuple[int, int, torch.Tensor]] | None  # low rank: (j0, j1, (q_g*rows, j1-j0))
+    mix: torch.Tensor | None  # low rank: (k, q + 1) = [B_1 … B_G | -1] (last: the offset plane)
+
+
+@dataclass
 class _Fold:
-    train: torch.Tensor  # (n_train,) indices
+    """One CV split: validation products and how to get ``Z_f = U_fᵀ Ỹ_train`` for a chunk.
+
+    Direct: ``Z_f = U_fᵀ Y_train`` (``U`` set). Downdate (``T`` set; primal solver, the split
+    partitions the samples): from the full-data ``Z = UᵀY``,
+    ``Z_f = T (Z - Ũ_valᵀ Y_val)`` with ``T = S_f⁻¹ V_fᵀ V S`` and
+    ``Ũ_val = (I + 11ᵀ/n_train) U_val`` (removing the validation rows' contribution to
+    ``XᵀY``, centring included): ``(n_val + r_f)·r`` instead of ``n_train·r_f`` per voxel.
+    ``T`` is bounded by ``1/σ_min`` of the training rows of ``U``; a fold whose validation
+    block holds nearly all of some direction is computed directly instead.
+    """
+
     val: torch.Tensor  # (n_val,) indices
-    U: torch.Tensor  # (n_train, r)
-    M: torch.Tensor  # (n_val, r) = (X_val - μ_train) V
-    g: torch.Tensor  # (r, k) = s / (s² + α)
-    Mg: torch.Tensor | None  # (k, n_val, r) M * g[:, a] for every alpha (when small)
-
-
-def _scaled(B: torch.Tensor, coeffs: torch.Tensor, a0: int = 0, a1: int | None = None) -> Any:
-    """``B`` scaled column-wise for alphas ``a0:a1``: (n_alphas, rows, r)."""
-    return B[None, :, :] * coeffs[:, a0:a1].T[:, None, :]
-
-
-def _maybe_scaled(B: torch.Tensor, coeffs: torch.Tensor) -> torch.Tensor | None:
-    """:func:`_scaled` for every alpha when it fits in the working set, else None."""
-    if B.numel() * coeffs.shape[1] * B.element_size() > _WORK_BYTES:
-        return None
-    return _scaled(B, coeffs)
+    train: torch.Tensor  # (n_train,) indices
+    prod: _Products  # left (X_val - μ_train) V_f / s_f, filter s_f² / (s_f² + α)
+    U: torch.Tensor | None  # (n_train, r_f)
+    T: torch.Tensor | None  # (r_f, r)
+    Uv: torch.Tensor | None  # (n_val, r) U_val
+    cu: torch.Tensor | None  # (r,) U_valᵀ 1 / n_train (centring; None without intercept)
 
 
 @dataclass
@@ -126,16 +168,47 @@ class _BlockResult:
     Z: torch.Tensor | None  # (r, m) kept for a shared-alpha refit
 
 
+class _Workspace:
+    """Reusable scratch buffers (flat tensors), kept across voxel chunks.
+
+    Large fresh allocations are mapped lazily by the OS, so every chunk would otherwise pay a
+    page fault per 4 KiB of its buffers on first touch (~0.1 s per 150 MB here).
+    """
+
+    def __init__(self) -> None:
+        self._bufs: dict[str, torch.Tensor] = {}
+
+    def get(self, name: str, numel: int, like: torch.Tensor) -> torch.Tensor:
+        buf = self._bufs.get(name)
+        if (
+            buf is None
+            or buf.numel() < numel
+            or buf.dtype != like.dtype
+            or buf.device != like.device
+        ):
+            self._bufs.pop(name, None)
+            buf = torch.empty(numel, dtype=like.dtype, device=like.device)
+            self._bufs[name] = buf
+        return buf[:numel]
+
+
 def _fit_block(
-    prep: _Prepared, Y: np.ndarray, y_mean: np.ndarray, y_scale: np.ndarray, *, refit: bool = True
+    prep: _Prepared,
+    Y: np.ndarray,
+    y_mean: np.ndarray,
+    y_scale: np.ndarray,
+    *,
+    refit: bool = True,
+    work: _Workspace | None = None,
 ) -> _BlockResult:
     """CV scores, best alphas and (if ``refit``) weights for one chunk of voxels."""
+    work = work if work is not None else _Workspace()
     Yc = torch.as_tensor((Y - y_mean) / y_scale, dtype=prep.dtype, device=prep.device)
-    Z = _mm(prep.basis.U.T, Yc)
     if prep.plan is not None:
-        scores = _loo_scores(prep.basis, prep.plan, Yc, Z)
+        Z = _mm(prep.basis.U.T, Yc)
+        scores = _loo_scores(prep.plan, Yc, Z, work)
     else:
-        scores = _kfold_scores(prep.folds, Yc, prep.fit_intercept)
+        scores, Z = _kfold_scores(prep.folds, Yc, prep.basis.U, prep.fit_intercept, work)
     del Yc
     best = np.argmax(scores, axis=0)
     if not refit:
@@ -164,17 +237,25 @@ def _eigh(G: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.linalg.eigh(G)
 
 
-def _thin_svd(Xc: torch.Tensor, solver: str) -> _Basis:
+def _thin_svd(
+    Xc: torch.Tensor | None,
+    solver: str,
+    *,
+    gram: torch.Tensor | None = None,
+    need_u: bool = True,
+    shape: tuple[int, int] | None = None,
+) -> _Basis:
     """Thin SVD of a float64 centred design through the smaller Gram matrix (float64 result).
 
     Singular values with ``s² ≤ max(n, p) · eps · s_max²`` are dropped (numerically zero; their
-    ridge weight ``s²/(s²+α)`` is negligible for any positive alpha).
+    ridge weight ``s²/(s²+α)`` is negligible for any positive alpha). The primal Gram ``XcᵀXc``
+    may be given (then ``Xc`` may be None with its ``shape`` given and ``need_u=False``);
+    ``need_u=False`` skips ``U`` for the primal solver.
     """
-    n, p = Xc.shape
-    if solver == "primal":
-        evals, evecs = _eigh(_mm(Xc.T, Xc))
-    else:
-        evals, evecs = _eigh(_mm(Xc, Xc.T))
+    n, p = Xc.shape if Xc is not None else shape
+    if gram is None:
+        gram = _mm(Xc.T, Xc) if solver == "primal" else _mm(Xc, Xc.T)
+    evals, evecs = _eigh(gram)
     top = float(evals.max()) if evals.numel() else 0.0
     if top > 0:
         keep = evals > max(n, p) * torch.finfo(torch.float64).eps * top
@@ -184,7 +265,7 @@ def _thin_svd(Xc: torch.Tensor, solver: str) -> _Basis:
     s = evals.sqrt()
     if solver == "primal":
         V = evecs
-        U = _mm(Xc, V) / s
+        U = _mm(Xc, V) / s if need_u else None
     else:
         U = evecs
         V = _mm(Xc.T, U) / s
@@ -195,23 +276,102 @@ def _cast(basis: _Basis, dtype: torch.dtype) -> _Basis:
     return _Basis(U=basis.U.to(dtype), s=basis.s.to(dtype), V=basis.V.to(dtype))
 
 
+def _factor_block(F: np.ndarray, tol: float) -> tuple[int, np.ndarray, np.ndarray]:
+    """Rank-``q`` factorisation ``F ≈ B Aᵀ`` of a ``(k, len)`` filter block (float64).
+
+    Each alpha's row is normalised by its largest value first, so the truncation error of every
+    entry is at most ``tol`` times the largest filter value of its alpha in the block (a
+    relative, not absolute, bound: large-alpha rows, whose filters are tiny, keep their digits).
+    """
+    rho = np.abs(F).max(1)
+    rho = np.where(rho > 0, rho, 1.0)
+    u, sv, vt = np.linalg.svd(F / rho[:, None], full_matrices=False)
+    q = int(np.count_nonzero(sv > tol))
+    return q, rho[:, None] * u[:, :q], vt[:q].T * sv[:q]
+
+
+def _lowrank_blocks(
+    F: np.ndarray, tol: float
+) -> tuple[float, list[tuple[int, int, np.ndarray, np.ndarray]]]:
+    """Cheapest split of the components into contiguous blocks with low-rank filters.
+
+    Recursive bisection: a range is split in two when the two halves' low-rank products cost
+    less than its own (:data:`_PLANE_COST` per intermediate plane). Returns the cost
+    (multiply-adds per row and voxel) and the blocks ``(j0, j1, B, A)``.
+    """
+    r = F.shape[1]
+    min_size = max(_MIN_BLOCK, -(-r // _MAX_BLOCKS))
+
+    def split(j0: int, j1: int) -> tuple[float, list]:
+        q, B, A = _factor_block(F[:, j0:j1], tol)
+        whole = q * (j1 - j0 + _GEMM_COST + _PLANE_COST)
+        if j1 - j0 < 2 * min_size:
+            return whole, [(j0, j1, B, A)]
+        h = (j0 + j1) // 2
+        c1, b1 = split(j0, h)
+        c2, b2 = split(h, j1)
+        if c1 + c2 < whole:
+            return c1 + c2, b1 + b2
+        return whole, [(j0, j1, B, A)]
+
+    return split(0, r)
+
+
+def _products(
+    left64: torch.Tensor, filt64: torch.Tensor, dtype: torch.dtype, *, lowrank: bool = True
+) -> _Products:
+    """Prepare ``L diag(F[a]) R`` for every alpha (see :class:`_Products`) in ``dtype``.
+
+    The low-rank form is used when it promises to be at least 10 % cheaper than the exact one;
+    its truncation tolerance is the compute dtype's eps (in float64 that leaves little to
+    truncate and the exact form is chosen; in float32 the truncation error is below the
+    rounding of the exact products, see ``docs/brain_encoding.md``).
+    """
+    rows, r = left64.shape
+    k = filt64.shape[0]
+    exact_cost = k * (r + _GEMM_COST + _RESID_COST)
+    if lowrank and k > 2 and r >= 2 * _MIN_BLOCK:
+        F = filt64.cpu().numpy()
+        cost, blocks = _lowrank_blocks(F, float(torch.finfo(dtype).eps))
+        cost += k * (_GEMM_COST + _RESID_COST) + _PLANE_COST  # combination, offset plane
+        blocks = [b for b in blocks if b[2].shape[1] > 0]
+        if blocks and cost < _LOWRANK_GAIN * exact_cost:
+            dev = left64.device
+            lefts, mixes = [], []
+            for j0, j1, B, A in blocks:
+                At = torch.as_tensor(A.T, device=dev)  # (q, len)
+                Lg = left64[None, :, j0:j1] * At[:, None, :]  # (q, rows, len)
+                lefts.append((j0, j1, Lg.reshape(-1, j1 - j0).to(dtype).contiguous()))
+                mixes.append(torch.as_tensor(B, device=dev))
+            mixes.append(-torch.ones((k, 1), dtype=torch.float64, device=dev))
+            mix = torch.cat(mixes, 1).to(dtype).contiguous()
+            return _Products(rows, k, None, None, None, lefts, mix)
+    left, filt = left64.to(dtype), filt64.to(dtype).contiguous()
+    if rows * r * k * left.element_size() <= _WORK_BYTES:
+        scaled = (left[None, :, :] * filt[:, None, :]).contiguous()
+        return _Products(rows, k, None, None, scaled, None, None)
+    return _Products(rows, k, left.contiguous(), filt, None, None, None)
+
+
 @dataclass
 class _LooPlan:
     """What exact LOO needs for every alpha, computed once per fit (see :func:`_loo_plan`)."""
 
-    c: torch.Tensor  # (r, k) 1 - d = α / (s² + α), compute dtype
+    prod: _Products  # U diag(c) (full) or U diag(d) (offset Y) for every alpha
     w: torch.Tensor  # (k, n) 1 / (1 - H_ii)², compute dtype
-    full: bool  # the basis spans the whole (centred) sample space: Y_perp = 0 exactly
-    Uc: torch.Tensor | None  # (k, n, r) U * c[:, a] for every alpha (when small)
+    full: bool  # the basis spans the whole (centred) sample space: Y = U Z exactly
 
 
 def _loo_plan(
-    basis64: _Basis, basis: _Basis, alphas: torch.Tensor, intercept: bool, dtype: torch.dtype
+    basis64: _Basis, alphas: torch.Tensor, intercept: bool, dtype: torch.dtype, lowrank: bool
 ) -> _LooPlan:
     """Leverages for every alpha, in float64, written to avoid cancellation.
 
     ``1 - H_ii(α) = Σ_j U_ij² α/(s_j²+α) + (1 - 1/n - Σ_j U_ij²)``: the first term is exact for
     small alphas, the second is the leverage outside the basis (zero when it spans the space).
+    The LOO residuals before weighting are ``U diag(α/(s²+α)) Z`` when the basis spans the
+    (centred) sample space — no cancellation when the fit nearly interpolates — and
+    ``Y - U diag(s²/(s²+α)) Z`` otherwise.
     """
     U, s = basis64.U, basis64.s
     n, r = U.shape
@@ -223,8 +383,9 @@ def _loo_plan(
         outside = torch.zeros_like(outside)
     one_minus_h = _mm(U2, c) + outside.clamp_min(0.0)[:, None]
     w = 1.0 / one_minus_h.clamp_min(1e-300) ** 2
-    c = c.to(dtype)
-    return _LooPlan(c=c, w=w.T.contiguous().to(dtype), full=full, Uc=_maybe_scaled(basis.U, c))
+    filt = c.T if full else (s[None, :] ** 2 / (s[None, :] ** 2 + alphas[:, None]))
+    prod = _products(U, filt.contiguous(), dtype, lowrank=lowrank)
+    return _LooPlan(prod=prod, w=w.T.contiguous().to(dtype), full=full)
 
 
 class RidgeEncoder(RegressorMixin, BaseEstimator):
@@ -390,11 +551,14 @@ class RidgeEncoder(RegressorMixin, BaseEstimator):
         best = np.empty(v, dtype=np.int64)
         Zs: list[torch.Tensor] = []  # kept only for a shared alpha (refit after all chunks)
         starts = range(0, v, chunk)
+        work = _Workspace()
         for start in tqdm(
             starts, desc="ridge voxel chunks", disable=self.verbose <= 0 or len(starts) < 2
         ):
             sl = slice(start, min(start + chunk, v))
-            out = _fit_block(prep, Y[:, sl], y_mean[sl], y_scale[sl], refit=self.alpha_per_target)
+            out = _fit_block(
+                prep, Y[:, sl], y_mean[sl], y_scale[sl], refit=self.alpha_per_target, work=work
+            )
             cv_scores[:, sl] = out.cv_scores
             if self.alpha_per_target:
                 coef[:, sl], best[sl] = out.coef, out.best
@@ -428,8 +592,12 @@ class RidgeEncoder(RegressorMixin, BaseEstimator):
         ravel = y_arr.ndim == 1
         return X_arr, (y_arr[:, None] if ravel else y_arr), ravel
 
-    def _prepare(self, X_arr: np.ndarray, groups: Any = None) -> _Prepared:
-        """Everything shared by all voxels: delays, scaling, decompositions, CV plan."""
+    def _prepare(self, X_arr: np.ndarray, groups: Any = None, *, lowrank: bool = True) -> _Prepared:
+        """Everything shared by all voxels: delays, scaling, decompositions, CV plan.
+
+        ``lowrank=False`` forces the exact filtered products (see :class:`_Products`); used by
+        the tests to compare the two forms.
+        """
         alphas = self._check_alphas()
         if self.delays_tr is not None:
             X_arr = delay_features(X_arr, _check_delays(self.delays_tr))
@@ -450,12 +618,15 @@ class RidgeEncoder(RegressorMixin, BaseEstimator):
             sd = X64.std(0)
             x_scale = np.where(sd > 0, sd, 1.0)
         Xs_t = torch.as_tensor((X64 - x_mean) / x_scale, dtype=torch.float64, device=device)
-        basis64 = _thin_svd(Xs_t, solver)
+        gram = _mm(Xs_t.T, Xs_t) if solver == "primal" else None
+        basis64 = _thin_svd(Xs_t, solver, gram=gram)
         basis = _cast(basis64, dtype)
         alphas_t = torch.as_tensor(alphas, dtype=torch.float64, device=device)
         loo = isinstance(self.cv, str) and self.cv == "loo"
-        plan = _loo_plan(basis64, basis, alphas_t, self.fit_intercept, dtype) if loo else None
-        folds = None if loo else self._make_folds(Xs_t, alphas_t, dtype, n, groups)
+        plan = _loo_plan(basis64, alphas_t, self.fit_intercept, dtype, lowrank) if loo else None
+        folds = (
+            None if loo else self._make_folds(Xs_t, basis64, gram, alphas_t, dtype, groups, lowrank)
+        )
         s = basis64.s
         g = (s[:, None] / (s[:, None] ** 2 + alphas_t[None, :])).to(dtype)  # refit filter
         return _Prepared(
@@ -531,8 +702,23 @@ class RidgeEncoder(RegressorMixin, BaseEstimator):
         return arr
 
     def _make_folds(
-        self, Xs: torch.Tensor, alphas: torch.Tensor, dtype: torch.dtype, n: int, groups: Any
+        self,
+        Xs: torch.Tensor,
+        basis64: _Basis,
+        gram: torch.Tensor | None,
+        alphas: torch.Tensor,
+        dtype: torch.dtype,
+        groups: Any,
+        lowrank: bool,
     ) -> list[_Fold]:
+        """Per split: the training fold's SVD, validation products, route to ``Z_f``.
+
+        With the primal full-data solver (``gram = XsᵀXs`` given), each fold's Gram is the full
+        one minus the validation rows' (and the change of centring), and ``Z_f`` is downdated
+        from the full-data ``Z`` when that is cheaper and well conditioned (see :class:`_Fold`).
+        """
+        n, p = Xs.shape
+        r = basis64.s.numel()
         cv = check_cv(self.cv)
         folds = []
         for train, val in cv.split(np.zeros((n, 1)), None, groups):
@@ -542,15 +728,43 @@ class RidgeEncoder(RegressorMixin, BaseEstimator):
                     f"every CV split needs ≥ 2 training and ≥ 1 validation samples, got "
                     f"{len(train)} and {len(val)}"
                 )
+            nt, nv = len(train), len(val)
+            # the split partitions the samples: fold quantities are downdates of full-data ones
+            partition = nt + nv == n and np.unique(np.concatenate([train, val])).size == n
             tr = torch.as_tensor(train, device=Xs.device)
             va = torch.as_tensor(val, device=Xs.device)
-            Xt = Xs[tr]
-            mu = Xt.mean(0) if self.fit_intercept else torch.zeros_like(Xt[0])
-            sub_solver = "primal" if len(train) >= Xs.shape[1] else "kernel"
-            b = _thin_svd(Xt - mu, sub_solver)
-            M = _mm(Xs[va] - mu, b.V).to(dtype)
-            g = (b.s[:, None] / (b.s[:, None] ** 2 + alphas[None, :])).to(dtype)
-            folds.append(_Fold(tr, va, b.U.to(dtype), M, g, _maybe_scaled(M, g)))
+            Xv = Xs[va]
+            primal = nt >= p
+            if not self.fit_intercept:
+                mu = torch.zeros_like(Xv[0])
+            elif partition:  # Xs is centred on all samples: mean(train) = -Σ_val / n_train
+                mu = -Xv.sum(0) / nt
+            else:
+                mu = Xs[tr].mean(0)
+            if primal and gram is not None and partition:
+                # XtᵀXt = XsᵀXs - XvᵀXv; centring on the fold removes n_train·μμᵀ
+                g_f = gram - _mm(Xv.T, Xv) - nt * torch.outer(mu, mu)
+                b = _thin_svd(None, "primal", gram=g_f, need_u=False, shape=(nt, p))
+            else:
+                b = _thin_svd(Xs[tr] - mu, "primal" if primal else "kernel", need_u=False)
+            s2 = b.s**2
+            d = s2[None, :] / (s2[None, :] + alphas[:, None])  # (k, r_f)
+            M = _mm(Xv - mu, b.V) / b.s  # validation rows in the fold's basis
+            prod = _products(M, d, dtype, lowrank=lowrank)
+            rf = b.s.numel()
+            T = None
+            if gram is not None and partition and (nv + rf) * r < nt * rf:
+                # downdate of the full-data solution (see _Fold); only if well conditioned
+                T = _mm(b.V.T, basis64.V) * (basis64.s[None, :] / b.s[:, None])
+                if _spectral_norm(T) > _MAX_DOWNDATE_NORM:
+                    T = None
+            if T is not None:
+                Uv = basis64.U[va]
+                cu = (Uv.sum(0) / nt).to(dtype) if self.fit_intercept else None
+                folds.append(_Fold(va, tr, prod, None, T.to(dtype), Uv.to(dtype), cu))
+            else:
+                U = b.U if b.U is not None else _mm(Xs[tr] - mu, b.V) / b.s
+                folds.append(_Fold(va, tr, prod, U.to(dtype), None, None, None))
         return folds
 
     # ------------------------------------------------------------------ predict / score
@@ -656,71 +870,116 @@ def _alpha_batch(rows: int, m: int, k: int, itemsize: int) -> int:
     return int(max(1, min(k, _WORK_BYTES // max(1, rows * m * itemsize))))
 
 
-def _residual_sums(
-    B: torch.Tensor,
-    Z: torch.Tensor,
+def _spectral_norm(T: torch.Tensor, iters: int = 50) -> float:
+    """Largest singular value of ``T`` by power iteration on ``TᵀT`` (float64)."""
+    x = torch.linspace(1.0, 2.0, T.shape[1], dtype=T.dtype, device=T.device)
+    norm = 0.0
+    for _ in range(iters):
+        x = T.T @ (T @ x)
+        norm = float(x.norm())
+        if norm == 0.0:
+            return 0.0
+        x = x / norm
+    return math.sqrt(norm)
+
+
+def _sq_sums(
+    prod: _Products,
+    R: torch.Tensor,
     offset: torch.Tensor | None,
     weights: torch.Tensor,
-    buf: torch.Tensor,
+    work: _Workspace,
 ) -> torch.Tensor:
-    """``Σ_i w_ai (offset + B_a Z)_iv²`` for a batch of alphas.
+    """``Σ_i w_ai (L diag(F[a]) R - offset)_iv²`` for every alpha ``a``: (k, m) float64.
 
-    ``B`` is ``(b, rows, r)`` (the basis scaled for ``b`` alphas), ``weights`` ``(b, rows)``.
-    One large matrix product ``(b·rows × r) @ (r × m)`` (much faster on CPU than a batched
-    product), then in-place add/square and a batched weighted sum: ``(b, m)``.
+    ``R`` is ``(r, m)``, ``offset`` ``(rows, m)`` or None, ``weights`` ``(k, rows)``.
     """
-    b, rows, r = B.shape
-    m = Z.shape[1]
-    R = _mm(B.reshape(b * rows, r), Z, out=buf[: b * rows]).view(b, rows, m)
-    if offset is not None:
-        R.add_(offset)
-    R.square_()
-    return torch.bmm(weights[:, None, :], R)[:, 0, :]
-
-
-def _loo_scores(basis: _Basis, plan: _LooPlan, Yc: torch.Tensor, Z: torch.Tensor) -> np.ndarray:
-    """Negative mean squared exact-LOO error, (n_alphas, n_chunk).
-
-    Residuals are formed as ``Y_perp + U diag(α/(s²+α)) Z`` (``Y_perp = Y - U Z``, exactly 0
-    when the basis spans the sample space): no cancellation when the fit nearly interpolates.
-    Alphas are batched into a few large products.
-    """
-    n, m = Yc.shape
-    k = plan.c.shape[1]
-    out = torch.empty((k, m), dtype=Yc.dtype, device=Yc.device)
-    Yp = None if plan.full else Yc - _mm(basis.U, Z)
-    step = _alpha_batch(n, m, k, Yc.element_size())
-    buf = torch.empty((step * n, m), dtype=Yc.dtype, device=Yc.device)
-    for a0 in range(0, k, step):
-        a1 = min(k, a0 + step)
-        Uc = plan.Uc[a0:a1] if plan.Uc is not None else _scaled(basis.U, plan.c, a0, a1)
-        out[a0:a1] = _residual_sums(Uc, Z, Yp, plan.w[a0:a1], buf)  # Σ_i w_i r_i²
-    return (-out.to(torch.float64) / n).cpu().numpy()
-
-
-def _kfold_scores(folds: list[_Fold], Yc: torch.Tensor, intercept: bool) -> np.ndarray:
-    """Negative validation MSE averaged over folds, (n_alphas, n_chunk)."""
-    k = folds[0].g.shape[1]
-    m = Yc.shape[1]
-    total = torch.zeros((k, m), dtype=torch.float64, device=Yc.device)
-    for f in folds:
-        Yt = Yc.index_select(0, f.train)
-        Z = _mm(f.U.T, Yt)  # U ⊥ 1 (centred on the training fold): no need to centre Yt
-        Yv = Yc.index_select(0, f.val)
-        if intercept:
-            Yv -= Yt.mean(0)
-        del Yt
-        nv = f.M.shape[0]
-        step = _alpha_batch(nv, m, k, Yc.element_size())
-        buf = torch.empty((step * nv, m), dtype=Yc.dtype, device=Yc.device)
-        ones = torch.full((step, nv), 1.0 / nv, dtype=Yc.dtype, device=Yc.device)
-        Yv.neg_()  # residual = -(Y_val - prediction): the sign does not matter once squared
+    rows, k = prod.rows, prod.k
+    m = R.shape[1]
+    out = torch.empty((k, m), dtype=torch.float64, device=R.device)
+    itemsize = R.element_size()
+    if prod.mix is None:  # exact: alphas batched into a few large products
+        step = _alpha_batch(rows, m, k, itemsize)
+        buf = work.get("residuals", step * rows * m, R).view(step * rows, m)
         for a0 in range(0, k, step):
             a1 = min(k, a0 + step)
-            Mg = f.Mg[a0:a1] if f.Mg is not None else _scaled(f.M, f.g, a0, a1)
-            sums = _residual_sums(Mg, Z, Yv, ones[: a1 - a0], buf)
-            total[a0:a1] += sums.to(torch.float64)
-    return (-total / len(folds)).cpu().numpy()
+            if prod.scaled is not None:
+                B = prod.scaled[a0:a1]
+            else:
+                B = (prod.left[None, :, :] * prod.filt[a0:a1, None, :]).contiguous()
+            P = _mm(B.reshape((a1 - a0) * rows, -1), R, out=buf[: (a1 - a0) * rows])
+            P = P.view(a1 - a0, rows, m)
+            if offset is not None:
+                P.sub_(offset)
+            P.square_()
+            out[a0:a1] = torch.bmm(weights[a0:a1, None, :], P)[:, 0, :]
+        return out
+    # blocked low rank: intermediate planes W (q [+ offset], rows, vb), then one combination
+    q = prod.mix.shape[1] - 1
+    planes = q + (offset is not None)
+    mix = prod.mix if offset is not None else prod.mix[:, :q]
+    vb = int(max(1, min(m, _WORK_BYTES // (rows * itemsize * (planes + k)))))
+    wbuf = work.get("planes", planes * rows * vb, R)
+    rbuf = work.get("residuals", k * rows * vb, R)
+    for v0 in range(0, m, vb):
+        w = min(vb, m - v0)
+        W = wbuf[: planes * rows * w].view(planes, rows, w)
+        o = 0
+        for j0, j1, Lg in prod.blocks:
+            qg = Lg.shape[0] // rows
+            _mm(Lg, R[j0:j1, v0 : v0 + w], out=W[o : o + qg].view(qg * rows, w))
+            o += qg
+        if offset is not None:
+            W[q].copy_(offset[:, v0 : v0 + w])
+        P = _mm(mix, W.view(planes, rows * w), out=rbuf[: k * rows * w].view(k, rows * w))
+        P = P.view(k, rows, w)
+        P.square_()
+        out[:, v0 : v0 + w] = torch.bmm(weights[:, None, :], P)[:, 0, :]
+    return out
+
+
+def _loo_scores(plan: _LooPlan, Yc: torch.Tensor, Z: torch.Tensor, work: _Workspace) -> np.ndarray:
+    """Negative mean squared exact-LOO error, (n_alphas, n_chunk)."""
+    n = Yc.shape[0]
+    sums = _sq_sums(plan.prod, Z, None if plan.full else Yc, plan.w, work)  # Σ_i w_i r_i²
+    return (-sums / n).cpu().numpy()
+
+
+def _kfold_scores(
+    folds: list[_Fold], Yc: torch.Tensor, U: torch.Tensor, intercept: bool, work: _Workspace
+) -> tuple[np.ndarray, torch.Tensor]:
+    """Negative validation MSE averaged over folds (n_alphas, n_chunk), and ``Z = UᵀYc``.
+
+    When every fold is downdated (so the validation sets partition the samples), ``Z`` is the
+    sum of the folds' ``U_valᵀ Y_val``, which the downdates need anyway.
+    """
+    k = folds[0].prod.k
+    total = torch.zeros((k, Yc.shape[1]), dtype=torch.float64, device=Yc.device)
+    down = all(f.T is not None for f in folds)
+    Zv = [_mm(f.Uv.T, Yc.index_select(0, f.val)) for f in folds] if down else None
+    Z = _sum(Zv) if down else _mm(U.T, Yc)
+    for i, f in enumerate(folds):
+        Yv = Yc.index_select(0, f.val)
+        nt, nv = len(f.train), len(f.val)
+        if f.T is not None:
+            Zt = Z - (Zv[i] if down else _mm(f.Uv.T, Yv))
+            if intercept:
+                Zt -= torch.outer(f.cu, Yv.sum(0))
+            Zf = _mm(f.T, Zt)
+        else:  # U_f ⊥ 1 (centred on the training fold): no need to centre Y_train
+            Zf = _mm(f.U.T, Yc.index_select(0, f.train))
+        if intercept:  # centred on the training fold: Y_val - mean(Y_train), as Σ_all Yc = 0
+            Yv += Yv.sum(0) / nt
+        weights = torch.full((k, nv), 1.0 / nv, dtype=Yc.dtype, device=Yc.device)
+        total += _sq_sums(f.prod, Zf, Yv, weights, work)
+    return (-total / len(folds)).cpu().numpy(), Z
+
+
+def _sum(parts: list[torch.Tensor]) -> torch.Tensor:
+    out = parts[0].clone()
+    for x in parts[1:]:
+        out += x
+    return out
 
 
 def _refit(prep: _Prepared, Z: torch.Tensor, best: np.ndarray) -> np.ndarray:

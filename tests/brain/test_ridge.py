@@ -12,8 +12,9 @@ from sklearn.model_selection import GroupKFold
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from cogattn.brain import ridge as ridge_module
 from cogattn.brain.design import delay_features
-from cogattn.brain.ridge import RidgeEncoder
+from cogattn.brain.ridge import RidgeEncoder, _fit_block
 from cogattn.data import responses
 
 ALPHAS = np.logspace(-2, 4, 13)
@@ -228,3 +229,75 @@ def test_cogattn_encoder_checks():
 
     check_encoder_scores_per_target(RidgeEncoder(alphas=ALPHAS))
     check_encoder_scores_per_target(RidgeEncoder(alphas=ALPHAS, cv=3, scoring="r2"))
+
+
+# the exact-to-tolerance fast paths ---------------------------------------------------------
+def _spectral_data(rng, n, p, v):
+    """Correlated features with a power-law spectrum (singular values over several decades, as
+    for DNN features) and voxels from noise-only to high SNR."""
+    mix = rng.standard_normal((p, p)) * np.arange(1, p + 1)[:, None] ** -1.0
+    X = rng.standard_normal((n, p)) @ mix
+    W = rng.standard_normal((p, v)) / np.sqrt(p)
+    Y = (X / X.std(0)) @ W * np.logspace(-1.5, 1, v) + rng.standard_normal((n, v)) + 2.0
+    return X, Y
+
+
+def _fit_parts(est, X, Y, *, lowrank):
+    X_arr, Y_arr, _ = est._validated_inputs(X, Y)
+    prep = est._prepare(X_arr, lowrank=lowrank)
+    y_mean, y_scale = est._y_stats(Y_arr)
+    return prep, _fit_block(prep, Y_arr, y_mean, y_scale)
+
+
+@pytest.mark.parametrize(("n", "p"), [(400, 260), (240, 400)])
+@pytest.mark.parametrize("cv", ["loo", 5])
+def test_lowrank_products_match_exact(rng, monkeypatch, n, p, cv):
+    """Blocked low-rank filter products (float32): same alphas and CV scores as the exact ones.
+
+    Tolerance: CV scores to 1e-5 relative, i.e. within float32 rounding of the exact products
+    (~1e-6 here); both also match the float64 exact computation to that tolerance.
+    """
+    monkeypatch.setattr(ridge_module, "_LOWRANK_GAIN", 10.0)  # take it whatever it saves
+    X, Y = _spectral_data(rng, n, p, 40)
+    alphas = np.logspace(-1, 7, 17)
+    est = RidgeEncoder(alphas=alphas, cv=cv)
+    prep, low = _fit_parts(est, X, Y, lowrank=True)
+    prods = [prep.plan.prod] if prep.plan is not None else [f.prod for f in prep.folds]
+    assert all(pr.mix is not None for pr in prods)  # the low-rank form was used…
+    assert all(pr.mix.shape[1] - 1 < len(alphas) * len(pr.blocks) for pr in prods)  # …truncated
+    _, exact = _fit_parts(est, X, Y, lowrank=False)
+    _, ref = _fit_parts(RidgeEncoder(alphas=alphas, cv=cv, dtype="float64"), X, Y, lowrank=False)
+    np.testing.assert_array_equal(low.best, exact.best)
+    np.testing.assert_array_equal(low.best, ref.best)
+    np.testing.assert_allclose(low.cv_scores, exact.cv_scores, rtol=1e-5)
+    np.testing.assert_allclose(low.cv_scores, ref.cv_scores, rtol=1e-5)
+    np.testing.assert_allclose(low.coef, ref.coef, atol=1e-4 * np.abs(ref.coef).max())
+
+
+def _kfold_reference(X, Y, alphas, splits):
+    """Validation MSE averaged over folds from one scikit-learn Ridge fit per fold and alpha."""
+    from sklearn.linear_model import Ridge
+
+    out = np.zeros((len(alphas), Y.shape[1]))
+    for train, val in splits:
+        for a, alpha in enumerate(alphas):
+            pred = Ridge(alpha=alpha).fit(X[train], Y[train]).predict(X[val])
+            out[a] += ((Y[val] - pred) ** 2).mean(0)
+    return -out / len(splits)
+
+
+def test_kfold_downdate_and_its_fallback_match_per_fold_refits(rng):
+    """k-fold solutions downdated from the full-data SVD, and the direct route for a fold whose
+    validation block holds nearly all of one feature (downdating would amplify rounding)."""
+    X, Y, _ = _data(rng, 100, 12, 9)
+    X[20:, 0] *= 1e-4  # feature 0 lives in the first fold's rows only
+    est = RidgeEncoder(alphas=ALPHAS, cv=5, dtype="float64")
+    prep, res = _fit_parts(est, X, Y, lowrank=True)
+    assert prep.folds[0].T is None  # ill-conditioned: direct route
+    assert all(f.T is not None for f in prep.folds[1:])  # downdated
+    splits = [(f.train.numpy(), f.val.numpy()) for f in prep.folds]
+    ref = _kfold_reference(X, Y, ALPHAS, splits)
+    np.testing.assert_allclose(res.cv_scores, ref, rtol=1e-8)
+    np.testing.assert_array_equal(res.best, ref.argmax(0))
+    _, res32 = _fit_parts(RidgeEncoder(alphas=ALPHAS, cv=5), X, Y, lowrank=True)
+    np.testing.assert_allclose(res32.cv_scores, ref, rtol=1e-4)
