@@ -3,9 +3,11 @@
 1. MultiMatch on the studyforrest fixation vectors (55 segment pairs, 1280×720), without
    and with grouping (TDir=45°, TDur=50 ms, TAmp=150 px; the reference fails on one
    segment with grouping, which is left out): multimatch-gaze ``docomparison`` per pair vs
-   ``cogattn.gaze.metrics.multimatch`` per pair and ``multimatch_many`` on all pairs at
-   once — identical values (largest difference printed), median CPU time per pair, speed
-   ratios; then the single-call cost on one long pair (segment 10, 36 vs 28 fixations).
+   ``cogattn.gaze.metrics.multimatch`` per pair (its numba kernels, and its pure-Python
+   path as used without numba) and ``multimatch_many`` on all pairs at once — identical
+   values (largest difference printed), median CPU time per pair, speed ratios; then the
+   single-call cost on one long pair (segment 10, 36 vs 28 fixations), and the one-off
+   cost of the first call (kernels compiled, or loaded from numba's cache).
 2. MultiMatch human–human on COCO-Search18 val (9,948 pairs, 512×320): multimatch-gaze on a
    random subset (per-pair time extrapolated) vs ``multimatch_many`` on all pairs.
 3. Sequence-score clustering on COCO-Search18 val: the published recipe written with
@@ -22,12 +24,18 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
 import json
+import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 import warnings
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -94,14 +102,32 @@ def cpu_timed(fn: Callable[[], object]) -> tuple[float, object]:
     return time.process_time() - start, out
 
 
+@contextlib.contextmanager
+def python_path() -> Iterator[None]:
+    """Force :func:`multimatch`'s pure-Python path (as without numba installed)."""
+    mm = importlib.import_module("cogattn.gaze.metrics.multimatch")
+    loader = mm._compiled_kernels
+    mm._compiled_kernels = lambda: None
+    try:
+        yield
+    finally:
+        mm._compiled_kernels = loader
+
+
+def has_kernels() -> bool:
+    mm = importlib.import_module("cogattn.gaze.metrics.multimatch")
+    return mm._compiled_kernels() is not None
+
+
 def bench_multimatch_studyforrest(root: Path, repeats: int) -> None:
-    """Per pair: multimatch-gaze vs :func:`multimatch` (one call per pair) and
-    :func:`multimatch_many` (all pairs at once), without and with grouping; then one long
-    pair (segment 10, 36 vs 28 fixations) called repeatedly."""
+    """Per pair: multimatch-gaze vs :func:`multimatch` (one call per pair; compiled and
+    pure-Python) and :func:`multimatch_many` (all pairs at once), without and with
+    grouping; then one long pair (segment 10, 36 vs 28 fixations) called repeatedly."""
     import multimatch_gaze
 
     from cogattn.gaze.metrics import MultiMatchConfig, multimatch, multimatch_many
 
+    compiled = has_kernels()  # (compiles or loads the kernels: not timed below)
     all_pairs = studyforrest_pairs(root)
     size = (1280, 720)
     recs = [(_rec(a), _rec(b)) for a, b in all_pairs]
@@ -132,6 +158,10 @@ def bench_multimatch_studyforrest(root: Path, repeats: int) -> None:
                 [list(multimatch(a, b, screen_size_px=size, **kw).values()) for a, b in pairs]
             )
 
+        def run_python(kw=kw, pairs=pairs) -> np.ndarray:
+            with python_path():
+                return run_one(kw, pairs)
+
         def run_many(pairs=pairs, config=config) -> np.ndarray:
             return multimatch_many(pairs, screen_size_px=size, config=config)
 
@@ -141,22 +171,27 @@ def bench_multimatch_studyforrest(root: Path, repeats: int) -> None:
         for _ in range(repeats):
             t_ref, ref = cpu_timed(run_ref)
             t_one, one = cpu_timed(run_one)
+            t_py, py = cpu_timed(run_python)
             t_many, many = cpu_timed(run_many)
-            rounds.append((t_ref, t_one, t_many))
-        t_ref, t_one, t_many = (statistics.median(r[k] for r in rounds) for k in range(3))
-        r_one = statistics.median(r[0] / r[1] for r in rounds)
-        r_many = statistics.median(r[0] / r[2] for r in rounds)
+            rounds.append((t_ref, t_one, t_py, t_many))
+        t_ref, t_one, t_py, t_many = (statistics.median(r[k] for r in rounds) for k in range(4))
+        r_one, r_py, r_many = (statistics.median(r[0] / r[k] for r in rounds) for k in (1, 2, 3))
         n = len(pairs)
         label = "grouping TDir=45 TDur=50 ms TAmp=150" if grouping else "no grouping"
         print(
             f"MultiMatch, studyforrest ({n} pairs, {label}, {repeats} interleaved rounds, "
             "medians of CPU time):"
         )
-        print(f"  multimatch-gaze          {t_ref / n * 1e3:8.3f} ms/pair")
-        print(f"  cogattn multimatch       {t_one / n * 1e3:8.3f} ms/pair  x{r_one:6.1f}")
-        print(f"  cogattn multimatch_many  {t_many / n * 1e3:8.3f} ms/pair  x{r_many:6.1f}")
+        one_label = "compiled (numba)" if compiled else "numba missing: Python"
+        print(f"  multimatch-gaze                   {t_ref / n * 1e3:8.3f} ms/pair")
+        print(f"  cogattn multimatch, {one_label:14s}{t_one / n * 1e3:8.3f} ms/pair  x{r_one:6.1f}")
+        print(f"  cogattn multimatch, pure Python   {t_py / n * 1e3:8.3f} ms/pair  x{r_py:6.1f}")
         print(
-            f"  max |difference| vs multimatch-gaze: single {np.abs(one - ref).max():.1e}, "
+            f"  cogattn multimatch_many           {t_many / n * 1e3:8.3f} ms/pair  x{r_many:6.1f}"
+        )
+        print(
+            "  max |difference| vs multimatch-gaze: "
+            f"single {np.abs(one - ref).max():.1e}, pure Python {np.abs(py - ref).max():.1e}, "
             f"batched {np.abs(many - ref).max():.1e}"
         )
         if not grouping:
@@ -165,45 +200,86 @@ def bench_multimatch_studyforrest(root: Path, repeats: int) -> None:
                 "(README [0.9908, 0.699, 0.9893, 0.9477, 0.6556])"
             )
     bench_multimatch_single(all_pairs[10], recs[10], size, repeats)
+    if compiled:
+        bench_multimatch_first_call(root)
 
 
 def bench_multimatch_single(pair: tuple, rec: tuple, size: tuple, repeats: int) -> None:
-    """One pair (segment 10) called repeatedly: the per-call cost of :func:`multimatch`."""
+    """One pair (segment 10) called repeatedly: the per-call cost of :func:`multimatch`,
+    compiled and pure-Python, vs multimatch-gaze."""
     import multimatch_gaze
 
     from cogattn.gaze.metrics import multimatch
 
     a, b = pair
-    print(f"MultiMatch, one pair (segment 10, {len(a)} vs {len(b)} fixations), per call:")
+    print(
+        f"MultiMatch, one pair (segment 10, {len(a)} vs {len(b)} fixations), per call "
+        f"(CPU time; {4 * repeats} interleaved rounds of the best of 3 calls, medians):"
+    )
     for ref_kw, kw, label in (({}, {}, "no grouping"), (GROUPING_REF, GROUPING, "grouping")):
-        calls = 4 * repeats
-        ratios, t_refs, t_mines = [], [], []
-        # alternate: the best of 3 consecutive (warm) calls of each, so that each ratio
-        # is taken between neighbouring measurements; medians over the alternations
-        for _ in range(calls):
-            t_ref = min(
-                cpu_timed(
-                    lambda ref_kw=ref_kw: multimatch_gaze.docomparison(
-                        *rec, screensize=list(size), **ref_kw
-                    )
-                )[0]
-                for _ in range(3)
-            )
-            t_mine = min(
-                cpu_timed(lambda kw=kw: multimatch(a, b, screen_size_px=size, **kw))[0]
-                for _ in range(3)
-            )
-            t_refs.append(t_ref)
-            t_mines.append(t_mine)
-            ratios.append(t_ref / t_mine)
-        ref = multimatch_gaze.docomparison(*rec, screensize=list(size), **ref_kw)
-        mine = np.array(list(multimatch(a, b, screen_size_px=size, **kw).values()))
+
+        def ref(ref_kw=ref_kw):
+            return multimatch_gaze.docomparison(*rec, screensize=list(size), **ref_kw)
+
+        def mine(kw=kw):
+            return multimatch(a, b, screen_size_px=size, **kw)
+
+        def mine_python(kw=kw):
+            with python_path():
+                return multimatch(a, b, screen_size_px=size, **kw)
+
+        def best(fn: Callable[[], object], calls: int) -> float:
+            """Best CPU time per call of 3 runs of ``calls`` calls (a single call of a few
+            µs is below the clock's resolution)."""
+            return min(cpu_timed(lambda: [fn() for _ in range(calls)])[0] for _ in range(3)) / calls
+
+        times: list[tuple[float, float, float]] = []
+        # alternate, so that each ratio is taken between neighbouring measurements
+        for _ in range(4 * repeats):
+            times.append((best(ref, 1), best(mine, 50), best(mine_python, 10)))
+        t_ref, t_mine, t_py = (statistics.median(t[k] for t in times) for k in range(3))
+        r_mine, r_py = (statistics.median(t[0] / t[k] for t in times) for k in (1, 2))
+        want = np.array(ref(), float)
+        got = np.array(list(mine().values()))
+        got_py = np.array(list(mine_python().values()))
         print(
-            f"  {label:12s} multimatch-gaze {statistics.median(t_refs) * 1e3:7.3f} ms, "
-            f"cogattn multimatch {statistics.median(t_mines) * 1e3:7.3f} ms  "
-            f"x{statistics.median(ratios):6.1f}  (max |difference| "
-            f"{np.abs(mine - np.array(ref, float)).max():.1e})"
+            f"  {label:12s} multimatch-gaze {t_ref * 1e3:7.3f} ms; cogattn {t_mine * 1e6:6.1f} µs "
+            f"x{r_mine:6.1f} (pure Python {t_py * 1e6:6.1f} µs x{r_py:5.1f}); max |difference| "
+            f"{np.abs(got - want).max():.1e} / {np.abs(got_py - want).max():.1e}"
         )
+
+
+_FIRST_CALL = """
+import time
+import numpy as np
+from cogattn.gaze.metrics import multimatch
+a, b = (np.loadtxt(p, skiprows=1) for p in {paths!r})
+wall, cpu = time.perf_counter(), time.process_time()
+multimatch(a, b, screen_size_px=(1280, 720))
+print(time.perf_counter() - wall, time.process_time() - cpu)
+"""
+
+
+def bench_multimatch_first_call(root: Path) -> None:
+    """The one-off cost of the first :func:`multimatch` call in a fresh process: numba's
+    import and the kernels' compilation (empty cache) or loading (warm cache). Run in
+    subprocesses with a temporary ``NUMBA_CACHE_DIR``, so the user's cache is untouched."""
+    paths = [str(root / FIXVEC / f"segment_10_sub-{s}.tsv") for s in ("01", "19")]
+    code = _FIRST_CALL.format(paths=paths)
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        out = []
+        for _ in range(2):
+            res = subprocess.run(
+                [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+            )
+            out.append([float(v) for v in res.stdout.split()[-2:]])
+    (cold_wall, cold_cpu), (warm_wall, warm_cpu) = out
+    print(
+        "MultiMatch, first call in a new process (numba import + kernels): "
+        f"empty cache (compile) {cold_wall:.1f} s wall / {cold_cpu:.1f} s CPU; "
+        f"cached {warm_wall:.2f} s wall / {warm_cpu:.2f} s CPU"
+    )
 
 
 def bench_multimatch_coco(groups: dict, n_ref: int, repeats: int) -> None:
