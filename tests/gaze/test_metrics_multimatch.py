@@ -460,3 +460,18 @@ def test_coco_val_human_human_multimatch_reference(shared_data):
     pick = np.random.default_rng(0).choice(len(pairs), 150, replace=False)
     ref = np.array([_ref(*pairs[k], (512, 320)) for k in pick])
     np.testing.assert_allclose(values[pick], ref, atol=1e-12)
+
+
+def test_many_mixed_lengths_equal_single_calls(rng, impl):
+    """Short and long pairs in one batch (with numba: batched and compiled routes) give the
+    single-pair values, in the input order."""
+
+    def sp(n):
+        return np.column_stack(
+            [rng.uniform(0, 800, n), rng.uniform(0, 600, n), rng.uniform(80, 400, n)]
+        )
+
+    pairs = [(sp(n), sp(m)) for n, m in [(4, 5), (20, 18), (2, 7), (30, 6), (8, 9), (15, 40)]]
+    single = np.array([_mine(a, b, (800, 600)) for a, b in pairs])
+    _same(multimatch_many(pairs, screen_size_px=(800, 600)), single)
+    assert np.isnan(single[2]).all()  # < 3 fixations
