@@ -15,7 +15,12 @@ from collections.abc import Sequence
 __all__ = ["build_parser", "main"]
 
 # Modules providing sub-commands, in --help order.
-_COMMAND_MODULES = ("cogattn.cli.brain", "cogattn.cli.data", "cogattn.cli.figure", "cogattn.cli.gaze")
+_COMMAND_MODULES = (
+    "cogattn.cli.brain",
+    "cogattn.cli.data",
+    "cogattn.cli.figure",
+    "cogattn.cli.gaze",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
