@@ -131,6 +131,11 @@ class _Fold:
     T: torch.Tensor | None  # (r_f, r)
     Uv: torch.Tensor | None  # (n_val, r) U_val
     cu: torch.Tensor | None  # (r,) U_valᵀ 1 / n_train (centring; None without intercept)
+    val_slice: slice | None = None  # the validation rows when contiguous (views, no copies)
+
+    def val_rows(self, Y: torch.Tensor) -> torch.Tensor:
+        """The validation rows of ``Y``: a view when they are contiguous, else a copy."""
+        return Y[self.val_slice] if self.val_slice is not None else Y.index_select(0, self.val)
 
 
 @dataclass
@@ -758,13 +763,15 @@ class RidgeEncoder(RegressorMixin, BaseEstimator):
                 T = _mm(b.V.T, basis64.V) * (basis64.s[None, :] / b.s[:, None])
                 if _spectral_norm(T) > _MAX_DOWNDATE_NORM:
                     T = None
+            contiguous = bool(np.all(np.diff(val) == 1))
+            vs = slice(int(val[0]), int(val[-1]) + 1) if contiguous else None
             if T is not None:
                 Uv = basis64.U[va]
                 cu = (Uv.sum(0) / nt).to(dtype) if self.fit_intercept else None
-                folds.append(_Fold(va, tr, prod, None, T.to(dtype), Uv.to(dtype), cu))
+                folds.append(_Fold(va, tr, prod, None, T.to(dtype), Uv.to(dtype), cu, vs))
             else:
                 U = b.U if b.U is not None else _mm(Xs[tr] - mu, b.V) / b.s
-                folds.append(_Fold(va, tr, prod, U.to(dtype), None, None, None))
+                folds.append(_Fold(va, tr, prod, U.to(dtype), None, None, None, vs))
         return folds
 
     # ------------------------------------------------------------------ predict / score
@@ -956,10 +963,11 @@ def _kfold_scores(
     k = folds[0].prod.k
     total = torch.zeros((k, Yc.shape[1]), dtype=torch.float64, device=Yc.device)
     down = all(f.T is not None for f in folds)
-    Zv = [_mm(f.Uv.T, Yc.index_select(0, f.val)) for f in folds] if down else None
+    Yvs = [f.val_rows(Yc) for f in folds]  # views where the validation rows are contiguous
+    Zv = [_mm(f.Uv.T, Yv) for f, Yv in zip(folds, Yvs)] if down else None
     Z = _sum(Zv) if down else _mm(U.T, Yc)
     for i, f in enumerate(folds):
-        Yv = Yc.index_select(0, f.val)
+        Yv = Yvs[i]
         nt, nv = len(f.train), len(f.val)
         if f.T is not None:
             Zt = Z - (Zv[i] if down else _mm(f.Uv.T, Yv))
@@ -969,7 +977,7 @@ def _kfold_scores(
         else:  # U_f ⊥ 1 (centred on the training fold): no need to centre Y_train
             Zf = _mm(f.U.T, Yc.index_select(0, f.train))
         if intercept:  # centred on the training fold: Y_val - mean(Y_train), as Σ_all Yc = 0
-            Yv += Yv.sum(0) / nt
+            Yv = Yv + Yv.sum(0) / nt  # a new tensor: Yv may be a view of Yc
         weights = torch.full((k, nv), 1.0 / nv, dtype=Yc.dtype, device=Yc.device)
         total += _sq_sums(f.prod, Zf, Yv, weights, work)
     return (-total / len(folds)).cpu().numpy(), Z

@@ -274,14 +274,15 @@ def test_lowrank_products_match_exact(rng, monkeypatch, n, p, cv):
     np.testing.assert_allclose(low.coef, ref.coef, atol=1e-4 * np.abs(ref.coef).max())
 
 
-def _kfold_reference(X, Y, alphas, splits):
+def _kfold_reference(X, Y, alphas, splits, intercept=True):
     """Validation MSE averaged over folds from one scikit-learn Ridge fit per fold and alpha."""
     from sklearn.linear_model import Ridge
 
     out = np.zeros((len(alphas), Y.shape[1]))
     for train, val in splits:
         for a, alpha in enumerate(alphas):
-            pred = Ridge(alpha=alpha).fit(X[train], Y[train]).predict(X[val])
+            ridge = Ridge(alpha=alpha, fit_intercept=intercept)
+            pred = ridge.fit(X[train], Y[train]).predict(X[val])
             out[a] += ((Y[val] - pred) ** 2).mean(0)
     return -out / len(splits)
 
@@ -301,3 +302,24 @@ def test_kfold_downdate_and_its_fallback_match_per_fold_refits(rng):
     np.testing.assert_array_equal(res.best, ref.argmax(0))
     _, res32 = _fit_parts(RidgeEncoder(alphas=ALPHAS, cv=5), X, Y, lowrank=True)
     np.testing.assert_allclose(res32.cv_scores, ref, rtol=1e-4)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_kfold_contiguous_and_shuffled_folds_match_per_fold_refits(rng, shuffle):
+    """Contiguous validation blocks are read as views, shuffled ones by index: both routes
+    give the per-fold refit scores (with and without an intercept)."""
+    from sklearn.model_selection import KFold
+
+    X, Y, _ = _data(rng, 60, 10, 6)
+    cv = KFold(5, shuffle=True, random_state=0) if shuffle else KFold(5)
+    est = RidgeEncoder(alphas=ALPHAS, cv=cv, dtype="float64")
+    prep, res = _fit_parts(est, X, Y, lowrank=True)
+    assert all((f.val_slice is not None) != shuffle for f in prep.folds)
+    splits = list(cv.split(X))
+    np.testing.assert_allclose(res.cv_scores, _kfold_reference(X, Y, ALPHAS, splits), rtol=1e-8)
+    Yc = Y - Y.mean(0)  # without intercept, on data centred beforehand: same per-fold refits
+    Xc = X - X.mean(0)
+    est0 = RidgeEncoder(alphas=ALPHAS, cv=cv, dtype="float64", fit_intercept=False)
+    _, res0 = _fit_parts(est0, Xc, Yc, lowrank=True)
+    ref0 = _kfold_reference(Xc, Yc, ALPHAS, splits, intercept=False)
+    np.testing.assert_allclose(res0.cv_scores, ref0, rtol=1e-8)
