@@ -30,8 +30,10 @@ through torch). The primal and kernel routes give the same predictions up to flo
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from numbers import Integral
 from typing import Any
@@ -207,6 +209,19 @@ def _fit_block(
     work: _Workspace | None = None,
 ) -> _BlockResult:
     """CV scores, best alphas and (if ``refit``) weights for one chunk of voxels."""
+    with _blas_owns_cpu(prep.device):
+        return _fit_block_impl(prep, Y, y_mean, y_scale, refit=refit, work=work)
+
+
+def _fit_block_impl(
+    prep: _Prepared,
+    Y: np.ndarray,
+    y_mean: np.ndarray,
+    y_scale: np.ndarray,
+    *,
+    refit: bool,
+    work: _Workspace | None,
+) -> _BlockResult:
     work = work if work is not None else _Workspace()
     Yc = torch.as_tensor((Y - y_mean) / y_scale, dtype=prep.dtype, device=prep.device)
     if prep.plan is not None:
@@ -232,6 +247,27 @@ def _mm(a: torch.Tensor, b: torch.Tensor, out: torch.Tensor | None = None) -> to
         res = np.matmul(a.numpy(), b.numpy(), out=None if out is None else out.numpy())
         return out if out is not None else torch.from_numpy(res)
     return a @ b if out is None else torch.mm(a, b, out=out)
+
+
+@contextlib.contextmanager
+def _blas_owns_cpu(device: torch.device) -> Iterator[None]:
+    """On CPU, hold torch's intra-op thread pool at one thread for the duration.
+
+    The heavy products run on numpy's BLAS threads (:func:`_mm`); torch's OpenMP pool, used for
+    the elementwise steps between them, would otherwise compete with BLAS threads that are
+    still spinning after a product. Measured on a 2-core machine: the N 500 × P 100 × V 2 000
+    5-fold fit ran 5× faster, the N 2 000 × P 768 × V 20 000 one 1.25× faster. The setting is
+    process-wide, so it is restored on exit (also on error). No effect on other devices.
+    """
+    old = torch.get_num_threads()
+    if device.type != "cpu" or old == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
 
 
 def _eigh(G: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -547,7 +583,8 @@ class RidgeEncoder(RegressorMixin, BaseEstimator):
         self
         """
         X_arr, Y, ravel = self._validated_inputs(X, y)
-        prep = self._prepare(X_arr, groups)
+        with _blas_owns_cpu(torch.device(self.device)):
+            prep = self._prepare(X_arr, groups)
         y_mean, y_scale = self._y_stats(Y)
         n, v = Y.shape
         chunk = self.voxel_chunk_size or _auto_chunk(n, prep.itemsize, len(prep.alphas))

@@ -323,3 +323,34 @@ def test_kfold_contiguous_and_shuffled_folds_match_per_fold_refits(rng, shuffle)
     _, res0 = _fit_parts(est0, Xc, Yc, lowrank=True)
     ref0 = _kfold_reference(Xc, Yc, ALPHAS, splits, intercept=False)
     np.testing.assert_allclose(res0.cv_scores, ref0, rtol=1e-8)
+
+
+def test_torch_threads_held_at_one_during_cpu_fit_and_restored(rng, monkeypatch):
+    """BLAS owns the cores during a CPU fit; torch's setting comes back after, also on error."""
+    import cogattn.brain.ridge as ridge_mod
+
+    X, Y, _ = _data(rng, 40, 8, 5)
+    seen = []
+    real_mm = ridge_mod._mm
+
+    def spy(a, b, out=None):
+        seen.append(torch.get_num_threads())
+        return real_mm(a, b, out)
+
+    monkeypatch.setattr(ridge_mod, "_mm", spy)
+    old = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        RidgeEncoder(alphas=ALPHAS, cv=3).fit(X, Y)
+        assert seen and set(seen) == {1}
+        assert torch.get_num_threads() == 2
+
+        def boom(*args, **kwargs):
+            raise RuntimeError("boom")
+
+        monkeypatch.setattr(ridge_mod, "_kfold_scores", boom)
+        with pytest.raises(RuntimeError, match="boom"):
+            RidgeEncoder(alphas=ALPHAS, cv=3).fit(X, Y)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(old)
