@@ -26,6 +26,9 @@ float64. With ``d_j(α) = s_j² / (s_j² + α)``:
 Voxels are processed in chunks (memory is bounded by ``voxel_chunk_size``); the heavy steps are
 large matrix products in the compute dtype (float32 by default) on ``device`` (CPU or GPU,
 through torch). The primal and kernel routes give the same predictions up to float rounding.
+On CPU the products run on numpy's BLAS threads, and torch's own thread pool is held at one
+thread for the duration of a fit (restored afterwards) so that the two pools do not compete
+for the cores.
 """
 
 from __future__ import annotations
