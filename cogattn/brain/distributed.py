@@ -25,19 +25,12 @@ import logging
 from typing import Any
 
 import numpy as np
-import torch
 import xarray as xr
 from sklearn.base import clone
 from sklearn.utils.validation import validate_data
 from tqdm.auto import tqdm
 
-from cogattn.brain.ridge import (
-    RidgeEncoder,
-    _blas_owns_cpu,
-    _fit_block,
-    _Prepared,
-    _unpack_xy,
-)
+from cogattn.brain.ridge import RidgeEncoder, _fit_block, _Prepared, _unpack_xy
 
 __all__ = ["fit_distributed"]
 
@@ -151,8 +144,7 @@ def fit_distributed(
     chunk = voxel_chunk_size or estimator.voxel_chunk_size or _DEFAULT_CHUNK
     if voxel_chunk_size is not None or bounds is None:
         bounds = np.unique(np.concatenate([np.arange(0, v, chunk), [v]]))
-    with _blas_owns_cpu(torch.device(est.device)):
-        prep = est._prepare(X_arr, groups)
+    prep = est._prepare(X_arr, groups)
     if prep.device.type != "cpu":
         logger.info("workers compute on %s (each needs access to that device)", prep.device)
     prep_future = client.scatter(prep, broadcast=True)

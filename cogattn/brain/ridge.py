@@ -586,8 +586,7 @@ class RidgeEncoder(RegressorMixin, BaseEstimator):
         self
         """
         X_arr, Y, ravel = self._validated_inputs(X, y)
-        with _blas_owns_cpu(torch.device(self.device)):
-            prep = self._prepare(X_arr, groups)
+        prep = self._prepare(X_arr, groups)
         y_mean, y_scale = self._y_stats(Y)
         n, v = Y.shape
         chunk = self.voxel_chunk_size or _auto_chunk(n, prep.itemsize, len(prep.alphas))
@@ -643,6 +642,10 @@ class RidgeEncoder(RegressorMixin, BaseEstimator):
         ``lowrank=False`` forces the exact filtered products (see :class:`_Products`); used by
         the tests to compare the two forms.
         """
+        with _blas_owns_cpu(torch.device(self.device)):
+            return self._prepare_impl(X_arr, groups, lowrank)
+
+    def _prepare_impl(self, X_arr: np.ndarray, groups: Any, lowrank: bool) -> _Prepared:
         alphas = self._check_alphas()
         if self.delays_tr is not None:
             X_arr = delay_features(X_arr, _check_delays(self.delays_tr))
